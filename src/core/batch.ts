@@ -21,7 +21,7 @@ export class PacketBatch {
 
   readonly offset: Uint32Array;
   readonly caplen: Uint32Array;
-  /** Original (on the wire) length; at least caplen. */
+  /** Original (on the wire) length, as recorded (normally at least caplen). */
   readonly wirelen: Uint32Array;
   /** Timestamp: whole seconds since the epoch and nanoseconds within the second. */
   readonly tsSec: Float64Array;

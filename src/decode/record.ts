@@ -25,6 +25,8 @@ export const Layer = {
   IPV4: 11,
   IPV6: 12,
   IPV6_EXT: 13, // one IPv6 extension header (hop-by-hop, routing, fragment, dest opts, AH)
+  CISCO_METADATA: 14, // Cisco MetaData (SGT) shim, ethertype 0x8909 (seen inside GRE)
+  MPLS_PW_CW: 15, // MPLS pseudowire control word (4 bytes of zero-nibble header before Ethernet)
   // transport
   TCP: 20,
   UDP: 21,
@@ -44,6 +46,21 @@ export type LayerCode = (typeof Layer)[keyof typeof Layer];
 
 export const MAX_LAYERS = 64;
 
+/** Bits of DecodeRecord.layerFlags. */
+export const LayerFlag = {
+  /** The layer is part of the datagram quoted inside an ICMP/ICMPv6 error message. */
+  QUOTED: 1,
+  /** VLAN tag with TPID 0x88a8 (802.1ad service tag); tshark names it ieee8021ad. */
+  SERVICE_TAG: 2,
+  /** VLAN tag with TPID 0x9100 (old QinQ). */
+  QINQ_9100: 4,
+  /** IPv4/IPv6 fragment that is not the first one: the payload is not decoded. */
+  FRAGMENT: 8,
+  /** First fragment of a fragmented IPv4/IPv6 datagram (more fragments follow). */
+  FIRST_FRAGMENT: 16,
+} as const;
+
+
 export class DecodeRecord {
   layerCount = 0;
   readonly layerType = new Uint8Array(MAX_LAYERS);
@@ -51,6 +68,18 @@ export class DecodeRecord {
   readonly layerStart = new Uint32Array(MAX_LAYERS);
   /** Absolute offset where the layer's payload starts (its header end). */
   readonly layerEnd = new Uint32Array(MAX_LAYERS);
+  /**
+   * One number of layer-specific detail, so that accessors need not re-derive it:
+   * ETHERNET/VLAN/SLL/SLL2/LLC(SNAP)/CISCO_METADATA/PPPOE: the next ethertype (or the 802.3
+   * length for ETHERNET when < 0x600); VLAN additionally keeps its TPID in `layerFlags` bits
+   * (see LayerFlag); IPV4/IPV6: absolute end of the datagram (total length clipped to the
+   * captured bytes); IPV6_EXT: the extension's own header type (0, 43, 44, 60, 51);
+   * UDP: absolute end of the datagram; GRE/GENEVE: protocol type; ERSPAN: version (1, 2, 3);
+   * TZSP: encapsulation; NULL: address family; PPP: PPP protocol; DATA: absolute end.
+   */
+  readonly layerInfo = new Uint32Array(MAX_LAYERS);
+  /** Bit set of LayerFlag values per layer. */
+  readonly layerFlags = new Uint8Array(MAX_LAYERS);
 
   /** Absolute end of the captured bytes of the packet (offset + caplen). */
   end = 0;

@@ -1,0 +1,56 @@
+/** Help texts: they teach by example, since that is how people learn a tool like this. */
+export const MAIN_HELP = `tapwire: a software network TAP, packet broker and capture sensor
+
+Usage: tapwire COMMAND [OPTIONS]
+
+Commands:
+  read      read a capture, decode every packet, print, filter or re-write it
+  filter    explain a tcpdump filter expression or a cloud-style rule set
+  flows     meter flows: Zeek conn.log, IPFIX, NetFlow v9
+
+Examples:
+  tapwire read -r trace.pcap                      one line per packet, like tcpdump -n
+  tapwire read -r trace.pcap --stats              protocol hierarchy and anomaly counts
+  tapwire read -r trace.pcapng -T fields -e frame.number -e ip.src -e vxlan.vni
+  tapwire read -r trace.pcap -w web.pcap 'tcp port 80'
+  gunzip -c big.pcap.gz | tapwire read -r - -c 10
+  tapwire filter --explain 'vlan 100 and host 10.0.0.1'
+  tapwire flows -r trace.pcap --logs out/
+
+Run 'tapwire COMMAND --help' for the options of a command.
+
+Exit status: 0 ok, 1 bad usage or configuration, 2 damaged or unreadable input
+(every packet before the damage was still processed), 3 output failure, 70 internal error.
+`;
+
+export const READ_HELP = `Usage: tapwire read -r FILE [OPTIONS] [EXPRESSION]
+
+Reads a pcap or pcapng capture (either byte order, micro- or nanosecond, gzip-compressed
+or not; '-' reads standard input), decodes every packet through VLAN/MPLS/PPPoE and
+tunnels (GRE, ERSPAN I/II/III, VXLAN, GENEVE, TZSP) and prints or writes it.
+
+Options (tcpdump's letters where tcpdump has the same option):
+  -r FILE            capture to read ('-' = standard input)
+  -w FILE            write the packets (after the filter) to FILE instead of printing;
+                     '.pcapng' names write pcapng, others pcap ('-' = standard output)
+  -c N               stop after N packets (counted after the filter)
+  -s SNAPLEN         with -w: keep at most SNAPLEN bytes of each packet
+  -T text|json|fields  output format (default text: one line per packet, like tcpdump -n)
+  -e FIELD           with -T fields: a Wireshark field name; repeat for more columns
+  --stats            decode everything; print the protocol hierarchy and anomaly counts
+  --pcapng           with -w: write pcapng whatever the file name
+  --vxlan-port PORT  also decode VXLAN on this UDP port (repeatable; 4789 always)
+  -n                 accepted for tcpdump compatibility (tapwire never resolves names)
+  -q, --quiet        no progress bar on a terminal
+  EXPRESSION         a tcpdump (pcap-filter) expression: only matching packets count
+
+Examples:
+  tapwire read -r trace.pcap -c 20
+  tapwire read -r mirror.pcap -T fields -e frame.number -e ip.src -e ip.dst -e vxlan.vni
+  tapwire read -r trace.pcap --stats
+  tapwire read -r trace.pcap -w dns.pcap 'udp port 53'
+  tapwire read -r trace.pcap -w - 'tcp' | tcpdump -nr -
+  tapwire read -r trace.pcap -T json -c 1
+
+Fields for -T fields: run 'tapwire read --list-fields'.
+`;

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/**
+ * The `tapwire` command: dispatches to one module per subcommand. Every subcommand returns
+ * an exit status; operational errors (TapwireError) print their message and map to the
+ * documented exit codes in core/errors.ts.
+ */
+import { ExitCode, TapwireError } from '../core/errors.js';
+import { readCommand } from './commands/read.js';
+import { filterCommand } from './commands/filter.js';
+import { flowsCommand } from './commands/flows.js';
+import { MAIN_HELP } from './help.js';
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  read: readCommand,
+  filter: filterCommand,
+  flows: flowsCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(MAIN_HELP);
+    return name === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write('tapwire 0.1.0\n');
+    return ExitCode.ok;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`tapwire: unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}. Try 'tapwire --help'.\n`);
+    return ExitCode.usage;
+  }
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof TapwireError) {
+      process.stderr.write(`tapwire: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+    } else {
+      process.stderr.write(`tapwire: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = ExitCode.internal;
+    }
+  },
+);

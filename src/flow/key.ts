@@ -1,0 +1,97 @@
+/**
+ * Flow keys: the canonical (direction-free) form of a packet's 5-tuple plus context, built
+ * into one reused scratch buffer, so looking a packet up allocates nothing.
+ *
+ * Layout (48 bytes, 12 x uint32, compared word by word):
+ *   0  version (4|6)   1 proto   2 one-way flag   3 reserved
+ *   4  port of side A (2, big endian)   6 port of side B
+ *   8  VLAN context (outer id << 12 | inner id), 0 when not keyed on VLAN
+ *   12 tunnel context (VNI / mirror session + kind << 24), 0 when none
+ *   16 address of side A (16 bytes; IPv4 in the first 4)
+ *   32 address of side B
+ * Side A is the lower (address, port) pair, as in Zeek's ConnKey, unless the flow is
+ * one-way (ICMP messages without a reply type), which keeps packet order.
+ */
+export const KEY_BYTES = 48;
+export const KEY_WORDS = KEY_BYTES / 4;
+
+export class KeyScratch {
+  readonly bytes = new Uint8Array(KEY_BYTES);
+  readonly words = new Uint32Array(this.bytes.buffer);
+  /** True when the packet's source is side A of the canonical key. */
+  srcIsA = true;
+  hash = 0;
+
+  /**
+   * Fills the key from addresses at `srcOff`/`dstOff` in `data` (length 4 or 16).
+   * Returns nothing; `srcIsA` and `hash` are set.
+   */
+  build(
+    data: Uint8Array,
+    version: number,
+    srcOff: number,
+    dstOff: number,
+    proto: number,
+    sport: number,
+    dport: number,
+    oneWay: boolean,
+    vlanCtx: number,
+    tunnelCtx: number,
+  ): void {
+    const b = this.bytes;
+    const w = this.words;
+    const alen = version === 4 ? 4 : 16;
+    // Which side is lower: compare addresses bytewise, then ports (Zeek's addr_port_canon_lt).
+    let cmp = 0;
+    for (let i = 0; i < alen; i++) {
+      const d = data[srcOff + i] - data[dstOff + i];
+      if (d !== 0) {
+        cmp = d;
+        break;
+      }
+    }
+    if (cmp === 0) cmp = sport - dport;
+    const srcIsA = oneWay || cmp <= 0;
+    this.srcIsA = srcIsA;
+    for (let i = 3; i < KEY_WORDS; i++) w[i] = 0;
+    b[0] = version;
+    b[1] = proto;
+    b[2] = oneWay ? 1 : 0;
+    b[3] = 0;
+    const pa = srcIsA ? sport : dport;
+    const pb = srcIsA ? dport : sport;
+    b[4] = pa >>> 8;
+    b[5] = pa & 0xff;
+    b[6] = pb >>> 8;
+    b[7] = pb & 0xff;
+    w[2] = vlanCtx >>> 0;
+    w[3] = tunnelCtx >>> 0;
+    const aOff = srcIsA ? srcOff : dstOff;
+    const bOff = srcIsA ? dstOff : srcOff;
+    for (let i = 0; i < alen; i++) {
+      b[16 + i] = data[aOff + i];
+      b[32 + i] = data[bOff + i];
+    }
+    this.hash = hashWords(w);
+  }
+}
+
+/** A 32-bit mix of the 12 key words (murmur3-style finalisation per word). */
+export function hashWords(w: Uint32Array): number {
+  let h = 0x9747b28c;
+  for (let i = 0; i < KEY_WORDS; i++) {
+    let k = w[i];
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

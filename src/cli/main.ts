@@ -34,6 +34,11 @@ async function main(argv: string[]): Promise<number> {
   return command(rest);
 }
 
+if (process.env.TAPWIRE_REPORT_PEAK_RSS) {
+  // For benchmarks: the peak resident memory of the whole run.
+  process.on('exit', () => process.stderr.write(`tapwire: peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB\n`));
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

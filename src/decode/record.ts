@@ -27,6 +27,7 @@ export const Layer = {
   IPV6_EXT: 13, // one IPv6 extension header (hop-by-hop, routing, fragment, dest opts, AH)
   CISCO_METADATA: 14, // Cisco MetaData (SGT) shim, ethertype 0x8909 (seen inside GRE)
   MPLS_PW_CW: 15, // MPLS pseudowire control word (4 bytes of zero-nibble header before Ethernet)
+  CHDLC: 16, // Cisco HDLC header (LINKTYPE_C_HDLC): address, control, EtherType
   // transport
   TCP: 20,
   UDP: 21,

@@ -7,6 +7,8 @@ Commands:
   read      read a capture, decode every packet, print, filter or re-write it
   filter    explain a tcpdump filter expression or a cloud-style rule set
   flows     meter flows: Zeek conn.log, IPFIX, NetFlow v9
+  run       run a broker config: sources -> sessions (filter, actions) -> targets
+  validate  check a broker config and list every problem with its path
 
 Examples:
   tapwire read -r trace.pcap                      one line per packet, like tcpdump -n
@@ -16,6 +18,7 @@ Examples:
   gunzip -c big.pcap.gz | tapwire read -r - -c 10
   tapwire filter --explain 'vlan 100 and host 10.0.0.1'
   tapwire flows -r trace.pcap --logs out/
+  tapwire run examples/span-three-tools.yaml
 
 Run 'tapwire COMMAND --help' for the options of a command.
 
@@ -53,4 +56,49 @@ Examples:
   tapwire read -r trace.pcap -T json -c 1
 
 Fields for -T fields: run 'tapwire read --list-fields'.
+`;
+
+export const RUN_HELP = `Usage: tapwire run CONFIG [--metrics HOST:PORT] [-q]
+
+Runs a broker: sources (capture files now; interfaces and mirror receivers later) feed
+sessions; each session filters (a tcpdump expression), applies its actions in order
+(dedupe, slice, mask, strip, sample, rate_limit, balance) and delivers to its targets
+(pcap_file rings, stdout, pcap_over_ip, vxlan/geneve/gre re-encapsulation, udp).
+A file source ends the run when the capture ends; a summary of every component's
+counters (in, out, dropped by reason) is printed on stderr.
+
+  --metrics HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics
+  -q, --quiet           no progress bar, no summary
+
+Signals: SIGHUP reloads CONFIG (validated first; on failure the old one keeps running),
+SIGINT/SIGTERM stop the sources, flush and close every output.
+
+A config (YAML; paths are relative to the config file):
+
+  sources:
+    span: { type: pcap_file, path: ../test/fixtures/captures/vxlan.pcap }
+  filters:
+    web: "tcp port 80 or tcp port 443"
+  sessions:
+    - number: 10
+      sources: [span]
+      filter: web                     # a filter's name or an inline tcpdump expression
+      actions:
+        - { type: strip }             # terminate tunnels, drop VLAN/MPLS tags
+        - { type: slice, payload_bytes: 64 }
+      targets: [ring]
+  targets:
+    ring: { type: pcap_file, path: out/web-%Y%m%d-%H%M%S.pcap, rotate_size: 100M, max_files: 10 }
+
+Examples:
+  tapwire validate examples/span-three-tools.yaml
+  tapwire run examples/aws-mirror-to-zeek.yaml
+  tapwire run examples/share-masked.yaml --metrics 127.0.0.1:9100
+`;
+
+export const VALIDATE_HELP = `Usage: tapwire validate CONFIG
+
+Checks a broker config completely and reports every problem at once, each with its path
+in the file (e.g. sessions[1].actions[0].bytes), without starting anything.
+Exit status 0 when the config is valid, 1 otherwise.
 `;

@@ -8,12 +8,15 @@ import { ExitCode, TapwireError } from '../core/errors.js';
 import { readCommand } from './commands/read.js';
 import { filterCommand } from './commands/filter.js';
 import { flowsCommand } from './commands/flows.js';
+import { runCommand, validateCommand } from './commands/run.js';
 import { MAIN_HELP } from './help.js';
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   read: readCommand,
   filter: filterCommand,
   flows: flowsCommand,
+  run: runCommand,
+  validate: validateCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

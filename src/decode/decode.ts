@@ -221,8 +221,11 @@ export function decodePacket(batch: PacketBatch, i: number, rec: DecodeRecord, o
             next = S.MPLS;
             break;
           case EtherType.ARP:
-          case EtherType.RARP:
             next = S.ARP;
+            break;
+          case EtherType.RARP:
+            // Cisco HDLC reuses 0x8035 for SLARP, which is not ARP-shaped.
+            next = types[n - 1] === Layer.CHDLC ? S.DATA : S.ARP;
             break;
           case EtherType.PPPOE_SESSION:
             next = S.PPPOE;
@@ -1010,7 +1013,9 @@ export function decodePacket(batch: PacketBatch, i: number, rec: DecodeRecord, o
           next = S.DONE;
           break;
         }
-        etype = view.getUint16(off + 6);
+        // After an EtherType 0x8909 the next type ends the header; in GRE (as tshark reads
+        // it, and as the corpus captures show) it comes first.
+        etype = types[n - 1] === Layer.GRE ? view.getUint16(off) : view.getUint16(off + 6);
         types[n] = Layer.CISCO_METADATA;
         starts[n] = off;
         off += CISCO_METADATA_LENGTH;

@@ -42,7 +42,7 @@ for (const k of ['arp', 'rarp', 'ip', 'sctp', 'tcp', 'udp', 'icmp', 'igmp', 'igr
   'ip6', 'icmp6', 'ah', 'esp', 'atalk', 'aarp', 'decnet', 'lat', 'sca', 'moprc', 'mopdl', 'iso', 'isis', 'l1', 'l2',
   'iih', 'lsp', 'snp', 'csnp', 'psnp', 'clnp', 'stp', 'ipx', 'netbeui', 'host', 'net', 'port', 'portrange', 'proto',
   'protochain', 'gateway', 'type', 'subtype', 'ra', 'ta', 'less', 'greater', 'broadcast', 'multicast', 'inbound',
-  'outbound', 'ifindex', 'vlan', 'mpls', 'pppoed', 'pppoes', 'geneve', 'lane', 'llc', 'metac', 'bcc', 'oam', 'oamf4',
+  'outbound', 'ifindex', 'vlan', 'mpls', 'pppoed', 'pppoes', 'geneve', 'vxlan', 'lane', 'llc', 'metac', 'bcc', 'oam', 'oamf4',
   'oamf4ec', 'oamf4sc', 'sc', 'ilmic', 'vpi', 'vci', 'connectmsg', 'metaconnect', 'reason', 'action', 'fisu', 'lssu',
   'msu', 'hfisu', 'hlssu', 'hmsu', 'sio', 'opc', 'dpc', 'sls', 'hsio', 'hopc', 'hdpc', 'hsls']) kw(k);
 kw('esis', 'esis', 'es-is'); kw('isis', 'isis', 'is-is'); kw('mask'); kw('dir', 'direction', 'dir');
@@ -59,7 +59,6 @@ const RE = {
   op2: /(>=|<=|!=|==|<<|>>|&&|\|\|)/y,
   op1: /[+\-*/%:[\]!<>()&|^=]/y,
   aid: new RegExp(`\\$${B}`, 'y'),
-  mac: new RegExp(`(?:${B}:${B}:${B}:${B}:${B}:${B}|${B}-${B}-${B}-${B}-${B}-${B}|${B}\\.${B}\\.${B}\\.${B}\\.${B}\\.${B}|${B2}\\.${B2}\\.${B2}|${B2}${B2}${B2})`, 'y'),
   num: new RegExp(N, 'y'),
   hid: new RegExp(`${N}\\.${N}(?:\\.${N}(?:\\.${N})?)?`, 'y'),
   v6: /[0-9A-Fa-f:.]+/y,
@@ -84,7 +83,7 @@ function longestAlt(alts: RegExp[], s: string, pos: number): number {
 }
 const MAC_ALTS = [
   new RegExp(`${B}:${B}:${B}:${B}:${B}:${B}`, 'y'), new RegExp(`${B}-${B}-${B}-${B}-${B}-${B}`, 'y'),
-  new RegExp(`${B}\\.${B}\\.${B}\\.${B}\\.${B}\\.${B}`, 'y'), new RegExp(`${B2}\\.${B2}\\.${B2}`, 'y'), new RegExp(`${B2}{3}`, 'y'),
+  new RegExp(`${B}\\.${B}\\.${B}\\.${B}\\.${B}\\.${B}`, 'y'), new RegExp(`${B2}\\.${B2}\\.${B2}`, 'y'), new RegExp(`(?:${B2}){3}`, 'y'),
 ];
 const HID_ALTS = [
   new RegExp(`${N}\\.${N}\\.${N}\\.${N}`, 'y'), new RegExp(`${N}\\.${N}\\.${N}`, 'y'), new RegExp(`${N}\\.${N}`, 'y'),

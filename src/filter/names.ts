@@ -23,25 +23,15 @@ export const NAMED_NUMBERS: Readonly<Record<string, number>> = {
   'tcp-urg': 0x20, 'tcp-ece': 0x40, 'tcp-cwr': 0x80,
 };
 
-/** IP protocol numbers (the /etc/protocols names libpcap resolves through getprotobyname). */
-export const IP_PROTOCOLS: Readonly<Record<string, number>> = {
-  ip: 0, hopopt: 0, icmp: 1, igmp: 2, ggp: 3, ipencap: 4, st: 5, tcp: 6, egp: 8, igp: 9, pup: 12, udp: 17,
-  hmp: 20, 'xns-idp': 22, rdp: 27, 'iso-tp4': 29, dccp: 33, xtp: 36, ddp: 37, 'idpr-cmtp': 38, ipv6: 41,
-  'ipv6-route': 43, 'ipv6-frag': 44, idrp: 45, rsvp: 46, gre: 47, esp: 50, ah: 51, skip: 57, 'ipv6-icmp': 58,
-  icmp6: 58, 'ipv6-nonxt': 59, 'ipv6-opts': 60, rspf: 73, vmtp: 81, eigrp: 88, ospf: 89, 'ax.25': 93, ipip: 94,
-  etherip: 97, encap: 98, pim: 103, ipcomp: 108, vrrp: 112, l2tp: 115, isis: 124, sctp: 132, fc: 133,
-  'mobility-header': 135, udplite: 136, 'mpls-in-ip': 137, manet: 138, hip: 139, shim6: 140, wesp: 141, rohc: 142,
-  ethernet: 143, igrp: 9, carp: 112,
-};
-
 /** Link-layer protocol names for `ether proto \name` / `link proto \name` (gencode.c's eproto_db + llc). */
 export const ETHER_PROTOCOLS: Readonly<Record<string, number>> = {
-  ip: 0x0800, ip6: 0x86dd, arp: 0x0806, rarp: 0x8035, atalk: 0x809b, aarp: 0x80f3, decnet: 0x6003,
-  sca: 0x6007, lat: 0x6004, moprc: 0x6002, mopdl: 0x6001, loopback: 0x9000, vlan: 0x8100, pup: 0x0200,
-  // LLC SAPs: values <= 1500 select 802.2 LLC framing in gen_ether_linktype.
-  iso: 0xfe, stp: 0x42, ipx: 0x8137, netbeui: 0xf0,
-  // Slow protocols (LACP) and a few extras from /etc/ethers-style tables libpcap ships.
-  slow: 0x8809, mpls: 0x8847, 'mpls-mc': 0x8848, pppoed: 0x8863, pppoes: 0x8864, lldp: 0x88cc,
+  // eproto_db in libpcap's nametoaddr.c
+  aarp: 0x80f3, arp: 0x0806, atalk: 0x809b, decnet: 0x6003, ip: 0x0800, ip6: 0x86dd, lat: 0x6004,
+  loopback: 0x9000, mopdl: 0x6001, moprc: 0x6002, netbeui: 0xf0, rarp: 0x8035, sca: 0x6007,
+  // llc_db: values <= 1500 select 802.2 LLC framing in gen_ether_linktype
+  iso: 0xfe, stp: 0x42, ipx: 0xe0,
+  // Added after libpcap 1.10 (IEEE 802.3 slow protocols: LACP, marker, OAM).
+  slow: 0x8809,
 };
 
 /** ISO network-layer protocol ids for `iso proto \name`. */

@@ -33,6 +33,7 @@ class Parser {
   constructor(private readonly toks: Token[]) {}
 
   private get t(): Token { return this.toks[this.p]!; }
+  private atEnd(): boolean { return this.toks[this.p]!.kind === 'EOF'; }
   private peek(n = 1): Token { return this.toks[Math.min(this.p + n, this.toks.length - 1)]!; }
   private isOp(text: string, t: Token = this.t): boolean { return t.kind === 'OP' && t.text === text; }
   private isKw(text: string, t: Token = this.t): boolean { return t.kind === 'KW' && t.text === text; }
@@ -63,7 +64,7 @@ class Parser {
   program(): Node | null {
     if (this.t.kind === 'EOF') return null;
     const { node } = this.expr(QERR);
-    if (this.t.kind !== 'EOF') this.fail();
+    if (!this.atEnd()) this.fail();
     return node;
   }
 
@@ -263,7 +264,7 @@ class Parser {
         return { k: 'other', what: 'byte', num, op: op.text, num2: this.toks[this.p++]!.value, pos };
       }
       case 'inbound': case 'outbound': case 'pppoed': this.p++; return { k: 'other', what: t.text, pos };
-      case 'vlan': case 'mpls': case 'pppoes': case 'geneve': {
+      case 'vlan': case 'mpls': case 'pppoes': case 'geneve': case 'vxlan': {
         this.p++;
         const num = this.optPnum();
         return num === undefined ? { k: 'other', what: t.text, pos } : { k: 'other', what: t.text, num, pos };

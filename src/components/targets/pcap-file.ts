@@ -1,0 +1,255 @@
+/**
+ * `pcap_file`: writes a session's packets to pcap or pcapng files, with rotation by size
+ * (tcpdump -C), by time on clock boundaries (tcpdump -G, but a 1h interval rotates at :00),
+ * a ring of N files (-W), retention by bytes and age, and a command run on each closed file.
+ *
+ * Crash safety: every write() call hands the kernel whole records only (one fs write per
+ * piece of a batch, no user-space buffer kept across batches), so a killed process leaves
+ * files readable up to the last complete packet. A failed or short write (disk full) is
+ * truncated back to the last whole record, counted (errors.write) and its packets dropped
+ * with reason `error`; the target keeps going with the next batch.
+ *
+ * Time: rotation and file names use ctx.nowMs, taken as milliseconds since the epoch (the
+ * pipeline sets it to packet time on replay, so a replayed capture rotates as it would have
+ * live). Intervals are aligned to the epoch in UTC, or in local time with `utc: false`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ExitCode, TapwireError } from '../../core/errors.js';
+import type { PacketBatch } from '../../core/batch.js';
+import { bool, checkKeys, duration, num, size, str, type Obj, type Problems } from '../../pipeline/problems.js';
+import { ComponentCounters, DropReason } from '../counters.js';
+import type { BatchContext, Target } from '../types.js';
+import { CAPTURE_KEYS, captureOptions, durationValue, sizeValue, validateCapture, type CaptureOptions } from './config.js';
+import { FileRing } from './file-ring.js';
+import { StreamEncoder } from './stream-encoder.js';
+import { unsupportedDirectives } from './strftime.js';
+
+export interface PcapFileOptions extends CaptureOptions {
+  path: string;
+  rotateSize?: number;
+  rotateIntervalMs?: number;
+  maxFiles?: number;
+  retainBytes?: number;
+  retainAgeMs?: number;
+  onClose?: readonly string[];
+  utc: boolean;
+}
+
+export class PcapFileTarget implements Target {
+  readonly type: string = 'pcap_file';
+  readonly counters: ComponentCounters;
+  readonly up = true;
+  readonly ring: FileRing;
+  private readonly enc: StreamEncoder;
+  private fh: fs.promises.FileHandle | null = null;
+  private filePath = '';
+  /** Bytes in the open file that are known to be whole records. */
+  private fileSize = 0;
+  private filePackets = 0;
+  private nextRotateMs = Infinity;
+  private openedAny = false;
+
+  constructor(readonly name: string, private readonly o: PcapFileOptions, type = 'pcap_file') {
+    this.type = type;
+    this.counters = new ComponentCounters('target', name, type);
+    this.enc = new StreamEncoder(o);
+    this.ring = new FileRing({
+      path: o.path,
+      rotating: o.rotateSize !== undefined || o.rotateIntervalMs !== undefined || o.maxFiles !== undefined,
+      maxFiles: o.maxFiles,
+      retainBytes: o.retainBytes,
+      retainAgeMs: o.retainAgeMs,
+      onClose: o.onClose,
+      utc: o.utc,
+      counters: this.counters,
+    });
+  }
+
+  /** The file being written, or '' between files. */
+  get currentPath(): string {
+    return this.filePath;
+  }
+
+  async start(): Promise<void> {
+    const dir = path.dirname(this.o.path);
+    if (!dir.includes('%')) {
+      try {
+        fs.accessSync(dir, fs.constants.W_OK);
+      } catch (e) {
+        throw new TapwireError('E_OUTPUT', `target ${this.name}: cannot write in ${dir} (${(e as NodeJS.ErrnoException).code}); create the directory or fix its permissions`, ExitCode.output);
+      }
+    }
+    this.ring.adoptExisting();
+  }
+
+  async write(batch: PacketBatch, keep: Uint8Array | null, ctx: BatchContext): Promise<void> {
+    const now = ctx.nowMs;
+    if (this.fh !== null && now >= this.nextRotateMs) await this.closeFile(now);
+    const enc = this.enc;
+    enc.encode(batch, keep, ctx);
+    this.counters.in(enc.inPackets, enc.inBytes);
+    this.counters.drop(DropReason.linktype, enc.linktypeDropped, enc.linktypeDroppedBytes);
+    if (enc.count > 0) await this.writeRecords(now);
+    this.ring.enforce(now, this.fileSize, this.fh !== null);
+  }
+
+  private async writeRecords(now: number): Promise<void> {
+    const enc = this.enc;
+    const limit = this.o.rotateSize;
+    let pieceStart = 0;
+    let pieceFirst = 0;
+    if (this.fh === null) {
+      if (!(await this.openFile(now))) return this.dropFrom(0);
+      pieceStart = enc.headLen; // the new file's header already holds this batch's IDBs
+    }
+    if (limit !== undefined) {
+      for (let k = 0; k < enc.count; k++) {
+        const grown = this.fileSize + (enc.ends[k] - pieceStart);
+        if (grown <= limit || this.filePackets + (k - pieceFirst) === 0) continue;
+        // Record k would take the file past rotate_size: the file ends before it.
+        await this.writePiece(pieceStart, enc.startOf(k), pieceFirst, k);
+        await this.closeFile(now);
+        if (!(await this.openFile(now))) return this.dropFrom(k);
+        pieceStart = enc.startOf(k);
+        pieceFirst = k;
+      }
+    }
+    await this.writePiece(pieceStart, enc.pos, pieceFirst, enc.count);
+  }
+
+  private dropFrom(k: number): void {
+    this.counters.drop(DropReason.error, this.enc.count - k, this.enc.bytesOf(k, this.enc.count));
+  }
+
+  /** Writes chunk bytes [from, to) holding records [first, end) in one call. */
+  private async writePiece(from: number, to: number, first: number, end: number): Promise<void> {
+    const fh = this.fh as fs.promises.FileHandle;
+    const n = end - first;
+    const bytes = this.enc.bytesOf(first, end);
+    if (to <= from) return;
+    if (!(await this.writeAll(fh, this.enc.buf, from, to - from))) {
+      this.counters.drop(DropReason.error, n, bytes);
+      return;
+    }
+    this.fileSize += to - from;
+    this.filePackets += n;
+    this.counters.out(n, bytes);
+  }
+
+  /** Writes everything or nothing: a failed write is cut back to the last whole record. */
+  private async writeAll(fh: fs.promises.FileHandle, buf: Uint8Array, off: number, len: number): Promise<boolean> {
+    let done = 0;
+    try {
+      while (done < len) {
+        const r = await fh.write(buf, off + done, len - done, this.fileSize + done);
+        if (r.bytesWritten === 0) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+        done += r.bytesWritten;
+      }
+      return true;
+    } catch {
+      this.counters.error('write');
+      if (done > 0) await fh.truncate(this.fileSize).catch(() => this.counters.error('truncate'));
+      return false;
+    }
+  }
+
+  private async openFile(now: number): Promise<boolean> {
+    const p = this.ring.nextPath(now);
+    try {
+      fs.mkdirSync(path.dirname(p), { recursive: true }); // strftime directories (%Y/%m/...)
+      this.fh = await fs.promises.open(p, 'w');
+    } catch {
+      this.counters.error('open');
+      this.fh = null;
+      return false;
+    }
+    this.filePath = p;
+    this.fileSize = 0;
+    this.filePackets = 0;
+    this.openedAny = true;
+    this.nextRotateMs = this.o.rotateIntervalMs ? nextBoundary(now, this.o.rotateIntervalMs, this.o.utc) : Infinity;
+    const header = this.enc.fileHeader() ?? this.defaultHeader();
+    if (!(await this.writeAll(this.fh, header, 0, header.length))) {
+      await this.fh.close().catch(() => undefined);
+      this.fh = null;
+      return false;
+    }
+    this.fileSize = header.length;
+    return true;
+  }
+
+  /** A file opened before any packet (close() of an idle target): Ethernet pcap. */
+  private defaultHeader(): Uint8Array {
+    this.enc.linktype ??= 1;
+    return this.enc.fileHeader() as Uint8Array;
+  }
+
+  private async closeFile(now: number): Promise<void> {
+    const fh = this.fh;
+    if (fh === null) return;
+    this.fh = null;
+    await fh.close().catch(() => this.counters.error('close'));
+    this.ring.fileClosed(this.filePath, this.fileSize, now);
+    this.filePath = '';
+    this.fileSize = 0;
+  }
+
+  async close(): Promise<void> {
+    // An idle run still leaves one valid (empty) capture, as tcpdump -w does.
+    if (!this.openedAny) await this.openFile(Date.now());
+    const last = this.ring.closed.length ? this.ring.closed[this.ring.closed.length - 1].closedMs : 0;
+    await this.closeFile(Math.max(last, Date.now()));
+    await this.ring.settle();
+  }
+}
+
+/** Next multiple of `interval` after `now`, in UTC or in local time. */
+export function nextBoundary(now: number, interval: number, utc: boolean): number {
+  const off = utc ? 0 : -new Date(now).getTimezoneOffset() * 60000;
+  return Math.floor((now + off) / interval) * interval + interval - off;
+}
+
+const KEYS = ['type', 'name', 'path', ...CAPTURE_KEYS, 'rotate_size', 'rotate_interval', 'max_files', 'retain_bytes', 'retain_age', 'on_close', 'utc'] as const;
+
+export function validatePcapFile(o: Obj, path: string, p: Problems, extraKeys: readonly string[] = []): void {
+  checkKeys(o, path, [...KEYS, ...extraKeys], p);
+  const file = str(o, 'path', path, p, { required: true });
+  if (file !== undefined) {
+    if (file === '') p.add(`${path}.path`, 'must not be empty');
+    const bad = unsupportedDirectives(file);
+    if (bad.length) p.add(`${path}.path`, `unsupported strftime directive(s) ${bad.join(', ')} (supported: %Y %m %d %H %M %S %y %j %s %F %T %%)`);
+  }
+  validateCapture(o, path, p);
+  const rs = size(o, 'rotate_size', path, p);
+  if (rs !== undefined && rs < 1024) p.add(`${path}.rotate_size`, `must be at least 1k, got ${rs} bytes`);
+  const ri = duration(o, 'rotate_interval', path, p);
+  if (ri !== undefined && ri < 1000) p.add(`${path}.rotate_interval`, 'must be at least 1s');
+  num(o, 'max_files', path, p, { integer: true, min: 1, max: 1000000 });
+  size(o, 'retain_bytes', path, p);
+  duration(o, 'retain_age', path, p);
+  bool(o, 'utc', path, p);
+  const oc = o.on_close;
+  if (oc !== undefined && (!Array.isArray(oc) || oc.length === 0 || !oc.every((a) => typeof a === 'string' && a !== ''))) {
+    p.add(`${path}.on_close`, 'must be a list like [gzip, -9] (command and arguments; the file path is appended)');
+  }
+}
+
+export function pcapFileOptions(o: Obj): PcapFileOptions {
+  return {
+    ...captureOptions(o, /\.pcapng$/i.test(String(o.path)) ? 'pcapng' : 'pcap'),
+    path: o.path as string,
+    rotateSize: sizeValue(o.rotate_size),
+    rotateIntervalMs: durationValue(o.rotate_interval),
+    maxFiles: o.max_files as number | undefined,
+    retainBytes: sizeValue(o.retain_bytes),
+    retainAgeMs: durationValue(o.retain_age),
+    onClose: o.on_close as string[] | undefined,
+    utc: (o.utc as boolean | undefined) ?? true,
+  };
+}
+
+export const pcapFile = {
+  validate: (o: Obj, path: string, p: Problems): void => validatePcapFile(o, path, p),
+  create: (name: string, o: Obj): Target => new PcapFileTarget(name, pcapFileOptions(o)),
+};

@@ -1,0 +1,186 @@
+/**
+ * `pcap_over_ip`: a TCP server that streams pcap (or pcapng) to every connected client, as
+ * `nc host port | wireshark -k -i -` or Arkime / NetworkMiner "PCAP-over-IP" expect. Each
+ * client first gets the file header (plus, for pcapng, every interface described so far),
+ * then the packets from the moment it connected.
+ *
+ * Slow clients: each socket's own write buffer is its queue, bounded by
+ * `client_queue_bytes`. A batch is encoded once; each client takes the longest prefix of its
+ * whole records that fits in its room and the rest is dropped for that client alone (its
+ * own counters, reason queue_full). write() never waits for a socket, so one client that
+ * stops reading costs neither the other clients nor the pipeline anything.
+ *
+ * Counters: the target's `out` counts packets that reached at least one client, its
+ * queue_full drops those that reached none, target_down those that came while no client was
+ * connected. `clientCounters()` has each client's in / out / queue_full.
+ */
+import net from 'node:net';
+import type { PacketBatch } from '../../core/batch.js';
+import { ExitCode, TapwireError } from '../../core/errors.js';
+import { checkKeys, Problems, size, type Obj } from '../../pipeline/problems.js';
+import { ComponentCounters, DropReason } from '../counters.js';
+import type { BatchContext, Target } from '../types.js';
+import { CAPTURE_KEYS, captureOptions, endpoint, sizeValue, validateCapture, type CaptureOptions, type Endpoint } from './config.js';
+import { fitting } from './stdout.js';
+import { StreamEncoder } from './stream-encoder.js';
+
+export interface PcapOverIpOptions extends CaptureOptions {
+  listen: Endpoint;
+  clientQueueBytes: number;
+}
+
+interface Client {
+  socket: net.Socket;
+  counters: ComponentCounters;
+  headerSent: boolean;
+}
+
+export class PcapOverIpTarget implements Target {
+  readonly type = 'pcap_over_ip';
+  readonly counters: ComponentCounters;
+  private readonly enc: StreamEncoder;
+  private readonly clients = new Set<Client>();
+  private server: net.Server | null = null;
+  /** Counters of clients that have gone, kept so totals stay explainable. */
+  private readonly pastClients: ComponentCounters[] = [];
+
+  constructor(readonly name: string, private readonly o: PcapOverIpOptions) {
+    this.counters = new ComponentCounters('target', name, this.type);
+    this.enc = new StreamEncoder(o);
+  }
+
+  get up(): boolean {
+    return this.clients.size > 0;
+  }
+
+  /** The bound address (useful with port 0). */
+  address(): net.AddressInfo {
+    return this.server?.address() as net.AddressInfo;
+  }
+
+  clientCounters(): ComponentCounters[] {
+    return [...this.pastClients, ...[...this.clients].map((c) => c.counters)];
+  }
+
+  async start(): Promise<void> {
+    const server = net.createServer((socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(new TapwireError('E_OUTPUT', `target ${this.name}: cannot listen on ${this.o.listen.host}:${this.o.listen.port} (${e.code ?? e.message})`, ExitCode.output)),
+      );
+      server.listen(this.o.listen.port, this.o.listen.host, () => resolve());
+    });
+    server.on('error', () => this.counters.error('server'));
+    this.server = server;
+  }
+
+  private accept(socket: net.Socket): void {
+    const client: Client = {
+      socket,
+      counters: new ComponentCounters('target', `${this.name}[${socket.remoteAddress}:${socket.remotePort}]`, this.type),
+      headerSent: false,
+    };
+    socket.setNoDelay(true);
+    socket.resume(); // clients have nothing to say; do not let their bytes pile up
+    socket.on('error', () => {
+      this.counters.error('client');
+      socket.destroy();
+    });
+    socket.on('close', () => {
+      if (this.clients.delete(client)) this.pastClients.push(client.counters);
+    });
+    this.clients.add(client);
+    const header = this.enc.fileHeader();
+    if (header !== null) {
+      socket.write(header);
+      client.headerSent = true;
+    }
+  }
+
+  async write(batch: PacketBatch, keep: Uint8Array | null, ctx: BatchContext): Promise<void> {
+    const c = this.counters;
+    if (this.clients.size === 0) {
+      let n = 0;
+      let bytes = 0;
+      for (let i = 0; i < batch.count; i++) {
+        if (keep !== null && keep[i] === 0) continue;
+        n++;
+        bytes += batch.caplen[i];
+      }
+      c.in(n, bytes);
+      c.drop(DropReason.target_down, n, bytes);
+      return;
+    }
+    const enc = this.enc;
+    enc.encode(batch, keep, ctx);
+    c.in(enc.inPackets, enc.inBytes);
+    c.drop(DropReason.linktype, enc.linktypeDropped, enc.linktypeDroppedBytes);
+    if (enc.count === 0 && enc.headLen === 0) return;
+    // One copy per batch, shared by every client's socket (the encoder reuses its buffer).
+    const chunk = enc.buf.slice(0, enc.pos);
+    const limit = this.o.clientQueueBytes;
+    let best = 0;
+    for (const client of this.clients) {
+      const s = client.socket;
+      if (s.destroyed || !s.writable) continue;
+      let from = 0;
+      if (!client.headerSent) {
+        const header = enc.fileHeader();
+        if (header === null) continue;
+        s.write(header);
+        client.headerSent = true;
+        from = enc.headLen; // the header already describes this batch's interfaces
+      }
+      const take = fitting(enc, from, limit - s.writableLength);
+      const end = take === enc.count ? enc.pos : enc.startOf(take);
+      if (end > from) s.write(chunk.subarray(from, end));
+      const cc = client.counters;
+      cc.in(enc.count, enc.bytesOf(0, enc.count));
+      cc.out(take, enc.bytesOf(0, take));
+      cc.drop(DropReason.queue_full, enc.count - take, enc.bytesOf(take, enc.count));
+      if (take > best) best = take;
+    }
+    c.out(best, enc.bytesOf(0, best));
+    c.drop(DropReason.queue_full, enc.count - best, enc.bytesOf(best, enc.count));
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    await Promise.all(
+      [...this.clients].map(
+        (client) =>
+          new Promise<void>((resolve) => {
+            const s = client.socket;
+            if (s.destroyed) return resolve();
+            // A reading client gets everything queued; one that stopped reading is cut off.
+            const timer = setTimeout(() => s.destroy(), 1000);
+            s.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            s.end();
+          }),
+      ),
+    );
+    await closed;
+  }
+}
+
+export const pcapOverIp = {
+  validate(o: Obj, path: string, p: Problems): void {
+    checkKeys(o, path, ['type', 'name', 'listen', ...CAPTURE_KEYS, 'client_queue_bytes'], p);
+    endpoint(o, 'listen', path, p, { required: true, allowPortZero: true });
+    validateCapture(o, path, p);
+    const q = size(o, 'client_queue_bytes', path, p);
+    if (q !== undefined && q < 65536) p.add(`${path}.client_queue_bytes`, `must be at least 64k (one packet must fit), got ${q}`);
+  },
+  create(name: string, o: Obj): Target {
+    return new PcapOverIpTarget(name, {
+      ...captureOptions(o),
+      listen: endpoint(o, 'listen', '', new Problems(), { allowPortZero: true }) as Endpoint,
+      clientQueueBytes: sizeValue(o.client_queue_bytes) ?? 8 * 1024 * 1024,
+    });
+  },
+};

@@ -1,0 +1,47 @@
+/**
+ * The four kinds of component (see docs/ARCHITECTURE.md): sources produce batches,
+ * actions edit or drop packets of a session's batch, targets consume batches, analyzers read
+ * batches and emit records. Types are snake_case names in the config (`pcap_file`, `dedupe`).
+ */
+import type { PacketBatch } from '../core/batch.js';
+import type { ComponentCounters } from './counters.js';
+import type { OriginTable } from '../pipeline/origins.js';
+
+/** What a target or action may need to know about the packets beyond their bytes. */
+export interface BatchContext {
+  /** Symmetric flow hash of each packet (both directions equal), or null when not computed. */
+  flowHash: Uint32Array | null;
+  /** Describes interface `iface` of the batch for pcapng IDBs: its name and origin identity. */
+  interfaceInfo(iface: number, linktype: number): { name?: string; description?: string };
+  /** The pipeline's interface table (source interfaces and origins found by `strip`). */
+  origins: OriginTable;
+  /** Monotonic "now" in ms for timers (file rotation, token buckets); replay may set it to packet time. */
+  nowMs: number;
+}
+
+export interface Target {
+  readonly name: string;
+  readonly type: string;
+  readonly counters: ComponentCounters;
+  /** False while the target cannot take packets (e.g. no client, socket closed): `balance` skips it. */
+  readonly up: boolean;
+  /** Opens files and sockets; errors here are configuration/operational errors. */
+  start(): Promise<void>;
+  /**
+   * Takes the packets of `batch` whose `keep[i]` is non-zero (all when keep is null).
+   * Must not hold on to the batch's bytes after resolving (copy what it queues).
+   */
+  write(batch: PacketBatch, keep: Uint8Array | null, ctx: BatchContext): Promise<void>;
+  /** Flushes and closes; after it, files are complete and sockets closed. */
+  close(): Promise<void>;
+}
+
+/** A session action: edits packets in place or clears `keep[i]` to drop them (counting why). */
+export interface Action {
+  readonly name: string;
+  readonly type: string;
+  readonly counters: ComponentCounters;
+  /** True when it rewrites packet bytes (the session then works on its own copy of them). */
+  readonly modifiesBytes: boolean;
+  apply(batch: PacketBatch, keep: Uint8Array, ctx: BatchContext): void;
+}

@@ -1,0 +1,688 @@
+/**
+ * FlowAnalyzer: meters bidirectional flows with Zeek's connection semantics from packet
+ * batches and emits one FlowRecord per connection (when it ends, is evicted, or on flush).
+ *
+ * Hot path: per packet, the analyzer reads headers from the batch bytes at the layer offsets
+ * the decoder found, builds the canonical key into a reused scratch buffer, finds the slot
+ * and updates typed-array columns. Objects are made only when a record is emitted.
+ *
+ * Tunnels are handled like Zeek: a packet inside VXLAN / GENEVE (UDP) first counts for the
+ * outer UDP connection, then for the inner one, whose tunnel_parents name the outer uid.
+ * GRE / IP-in-IP / ERSPAN carriers get an unlogged pseudo-connection whose uid serves as
+ * the parent.
+ */
+import type { PacketBatch } from '../core/batch.js';
+import { Layer, DecodeRecord } from '../decode/record.js';
+import { DEFAULT_TIMEOUTS, EndReason, LIKELY_SERVER_TCP, LIKELY_SERVER_UDP, TcpState, Hist, type EndReasonCode, type FlowTimeouts } from './constants.js';
+import { KeyScratch, KEY_WORDS } from './key.js';
+import { FlowStore, MAX_PARENTS } from './store.js';
+import { TcpMachine, TH } from './tcp.js';
+import { IpInfo, IpReject, parseIp, icmpPort, onesSum, pseudoSum, transportChecksumOk } from './ip.js';
+import { addHistory, C, checkHistory, historyString, scaledHistory } from './history.js';
+import { addrString, makeUid, transportName, type FlowRecord } from './record.js';
+import { communityId } from './community-id.js';
+import { FragmentTracker } from './fragments.js';
+
+export interface FlowAnalyzerOptions {
+  /** Maximum concurrent flows (the memory bound). Default 262144. */
+  capacity?: number;
+  timeouts?: Partial<FlowTimeouts>;
+  /** Zeek's -C: do not drop packets with bad IP / TCP / UDP / ICMP checksums. */
+  ignoreChecksums?: boolean;
+  /** Key flows on their VLAN ids too (default true; Zeek's default key does not). */
+  keyVlan?: boolean;
+  /** Key flows on the tunnel identity (VNI, mirror session). Default true. */
+  keyTunnel?: boolean;
+  likelyServerTcp?: Iterable<number>;
+  likelyServerUdp?: Iterable<number>;
+  /** Seed of uid generation (deterministic output for tests). */
+  uidSeed?: number;
+  /** Compute community_id for each record (default true). */
+  communityId?: boolean;
+  /** Decoder used by addBatch (usually decodePacket from src/decode/decode.ts). */
+  decode?: (batch: PacketBatch, i: number, rec: DecodeRecord) => void;
+}
+
+/** Counters, bumped as plain numbers (per packet increments of a number field are cheap). */
+export class FlowCounters {
+  packets = 0;
+  /** Packets that created or updated a flow. */
+  metered = 0;
+  noIp = 0;
+  badIpHeader = 0;
+  badIpChecksum = 0;
+  badTransportChecksum = 0;
+  truncatedTransport = 0;
+  fragments = 0;
+  flowsCreated = 0;
+  flowsEmitted = 0;
+  /** Flows expired early because the table was full. */
+  evicted = 0;
+  expiredIdle = 0;
+  expiredClosed = 0;
+  activeReports = 0;
+  reused = 0;
+}
+
+const KIND_VXLAN = 1;
+const KIND_GENEVE = 2;
+const KIND_ERSPAN = 3;
+
+export class FlowAnalyzer {
+  readonly store: FlowStore;
+  readonly counters = new FlowCounters();
+  readonly timeouts: FlowTimeouts;
+  private readonly tcp: TcpMachine;
+  private readonly key = new KeyScratch();
+  private readonly ip = new IpInfo();
+  private readonly rec = new DecodeRecord();
+  private readonly frags = new FragmentTracker();
+  private readonly icmpHolder = { oneWay: false };
+  private readonly serverTcp = new Uint8Array(65536);
+  private readonly serverUdp = new Uint8Array(65536);
+  /** Checksums are not verified (-C, or a reassembled datagram). */
+  private skipChecksums: boolean;
+  private readonly keyVlan: boolean;
+  private readonly keyTunnel: boolean;
+  private readonly uidSeed: number;
+  private readonly withCommunityId: boolean;
+  private readonly decode?: (batch: PacketBatch, i: number, rec: DecodeRecord) => void;
+  private serial = 0;
+  private now = 0;
+  private nextTick = 0;
+  private readonly visit: (s: number) => number;
+
+  // per-packet context (reset for each packet)
+  private parentSerial = -1;
+  private vlanOuter = 0;
+  private vlanInner = 0;
+  private tunnelCtx = 0;
+
+  constructor(private readonly emit: (r: FlowRecord) => void, opts: FlowAnalyzerOptions = {}) {
+    this.store = new FlowStore(opts.capacity ?? 262144);
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...(opts.timeouts ?? {}) };
+    this.tcp = new TcpMachine(this.store, this.timeouts, (s) => this.flipRoles(s));
+    this.skipChecksums = opts.ignoreChecksums ?? false;
+    this.keyVlan = opts.keyVlan ?? true;
+    this.keyTunnel = opts.keyTunnel ?? true;
+    this.uidSeed = opts.uidSeed ?? 0x5eed;
+    this.withCommunityId = opts.communityId ?? true;
+    this.decode = opts.decode;
+    for (const p of opts.likelyServerTcp ?? LIKELY_SERVER_TCP) this.serverTcp[p] = 1;
+    for (const p of opts.likelyServerUdp ?? LIKELY_SERVER_UDP) this.serverUdp[p] = 1;
+    this.visit = (s: number) => this.onTimer(s);
+  }
+
+  /** Decodes and meters every packet of the batch (needs the `decode` option). */
+  addBatch(batch: PacketBatch): void {
+    const decode = this.decode;
+    if (!decode) throw new Error('FlowAnalyzer.addBatch needs the decode option; use addDecoded');
+    const rec = this.rec;
+    for (let i = 0; i < batch.count; i++) {
+      decode(batch, i, rec);
+      this.addPacket(batch, i, rec);
+    }
+  }
+
+  /** Decodes packet i with the `decode` option and meters it. */
+  addPacketDecoding(batch: PacketBatch, i: number): void {
+    if (!this.decode) throw new Error('FlowAnalyzer.addPacketDecoding needs the decode option');
+    this.decode(batch, i, this.rec);
+    this.addPacket(batch, i, this.rec);
+  }
+
+  /** Meters packet i of `batch`, already decoded into `rec`. */
+  addPacket(batch: PacketBatch, i: number, rec: DecodeRecord): void {
+    // Microseconds, truncated, as libpcap hands them to Zeek.
+    const t = batch.tsSec[i] + Math.floor(batch.tsNsec[i] / 1000) / 1e6;
+    this.counters.packets++;
+    if (t > this.now) this.now = t;
+    if (this.now >= this.nextTick) {
+      this.store.advance(this.now, this.visit);
+      this.nextTick = (Math.floor(this.now * 16) + 1) / 16;
+    }
+    this.parentSerial = -1;
+    this.vlanOuter = 0;
+    this.vlanInner = 0;
+    this.tunnelCtx = 0;
+    const data = batch.data;
+    const view = batch.view;
+    const pktStart = batch.offset[i];
+    const capEnd = pktStart + batch.caplen[i];
+    const wire = batch.wirelen[i];
+    const n = rec.layerCount;
+    let sawIp = false;
+    for (let li = 0; li < n; li++) {
+      const type = rec.layerType[li];
+      const start = rec.layerStart[li];
+      switch (type) {
+        case Layer.VLAN: {
+          const id = start + 4 <= capEnd ? view.getUint16(start) & 0x0fff : 0;
+          if (this.vlanOuter === 0) this.vlanOuter = id;
+          else if (this.vlanInner === 0) this.vlanInner = id;
+          break;
+        }
+        case Layer.VXLAN:
+        case Layer.GENEVE:
+          if (start + 8 <= capEnd) {
+            const vni = (data[start + 4] << 16) | (data[start + 5] << 8) | data[start + 6];
+            this.tunnelCtx = ((type === Layer.VXLAN ? KIND_VXLAN : KIND_GENEVE) << 24) | vni;
+          }
+          this.vlanOuter = this.vlanInner = 0;
+          break;
+        case Layer.ERSPAN:
+          if (start + 4 <= capEnd) this.tunnelCtx = (KIND_ERSPAN << 24) | (view.getUint16(start + 2) & 0x03ff);
+          this.vlanOuter = this.vlanInner = 0;
+          break;
+        case Layer.IPV4:
+        case Layer.IPV6: {
+          sawIp = true;
+          const r = this.ipLayer(data, view, start, capEnd, wire - (start - pktStart), t, li, rec);
+          if (r !== CONTINUE) {
+            if (r === METERED) this.counters.metered++;
+            return;
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    if (!sawIp) this.counters.noIp++;
+  }
+
+  /** Emits every flow still in the table (end of input) and empties it. */
+  flush(): void {
+    const st = this.store;
+    for (const s of st.lruOrder()) this.finish(s, EndReason.forcedEnd, 'flush');
+  }
+
+  /** Current number of flows in the table. */
+  get activeFlows(): number {
+    return this.store.count;
+  }
+
+  // ---------------------------------------------------------------- per layer
+
+  /**
+   * One IP header of the packet. Returns CONTINUE when the packet carries a tunnel whose inner
+   * packet follows in the layer stack, METERED when a connection took the packet, DROPPED else.
+   */
+  private ipLayer(data: Uint8Array, view: DataView, off: number, capEnd: number, wireLeft: number, t: number, li: number, rec: DecodeRecord): number {
+    const ip = this.ip;
+    parseIp(data, view, off, capEnd, wireLeft, !this.skipChecksums, ip);
+    if (ip.reject !== IpReject.ok) {
+      if (ip.reject === IpReject.badChecksum) this.counters.badIpChecksum++;
+      else if (ip.reject !== IpReject.opaque) this.counters.badIpHeader++;
+      return DROPPED;
+    }
+    // Is there an inner IP layer (a tunnel we continue into)?
+    let inner = -1;
+    for (let k = li + 1; k < rec.layerCount; k++) {
+      const ty = rec.layerType[k];
+      if (ty === Layer.IPV4 || ty === Layer.IPV6) {
+        inner = k;
+        break;
+      }
+      if (ty === Layer.TCP || ty === Layer.ICMP || ty === Layer.ICMPV6 || ty === Layer.SCTP) break;
+    }
+    const proto = ip.proto;
+    if (ip.isFragment) {
+      this.counters.fragments++;
+      // Zeek meters an incompletely captured first fragment as it is, and drops the rest.
+      if (ip.capLen < ip.totalLen) {
+        if (ip.fragOffset !== 0) return DROPPED;
+      } else return this.fragment(data, off, capEnd, t);
+    }
+    const l4 = off + ip.hdrLen;
+    const l4len = ip.totalLen - ip.hdrLen;
+    const remaining = capEnd - l4;
+    if (inner >= 0) {
+      if (proto === 17) {
+        // UDP tunnel (VXLAN, GENEVE, Teredo...): the outer UDP connection sees the packet.
+        const s = this.udp(data, view, l4, l4len, remaining, t, true);
+        if (s < 0) return DROPPED;
+        this.parentSerial = this.store.serial[s];
+        return CONTINUE;
+      }
+      if (proto === 6 || proto === 1 || proto === 58) return this.transport(data, view, l4, l4len, remaining, t) >= 0 ? METERED : DROPPED;
+      // GRE / IP-in-IP / ERSPAN carrier: an unlogged pseudo-connection names the tunnel.
+      const s = this.pseudoTunnel(data, t);
+      this.parentSerial = this.store.serial[s];
+      return CONTINUE;
+    }
+    return this.transport(data, view, l4, l4len, remaining, t) >= 0 ? METERED : DROPPED;
+  }
+
+  /** Dispatch on the transport protocol; returns the slot or -1. */
+  private transport(data: Uint8Array, view: DataView, l4: number, l4len: number, remaining: number, t: number): number {
+    switch (this.ip.proto) {
+      case 6:
+        return this.tcpPacket(data, view, l4, l4len, remaining, t);
+      case 17:
+        return this.udp(data, view, l4, l4len, remaining, t, false);
+      case 1:
+      case 58:
+        return this.icmp(data, view, l4, l4len, remaining, t);
+      case 4:
+      case 41:
+      case 47:
+      case 59:
+        return -1;
+      default:
+        return this.other(data, t);
+    }
+  }
+
+  private vlanCtx(): number {
+    return this.keyVlan ? ((this.vlanOuter << 12) | this.vlanInner) >>> 0 : 0;
+  }
+
+  /** Finds or creates the connection for the key in `this.key`; returns the slot. */
+  private lookup(t: number, proto: number, srcIsA: boolean, flip: boolean, inactivity: number): number {
+    const st = this.store;
+    let s = st.find(this.key);
+    if (s >= 0) return s;
+    if (st.full) {
+      const victim = st.oldest();
+      this.counters.evicted++;
+      this.finish(victim, EndReason.lackOfResources, 'evict');
+    }
+    s = st.insert(this.key, ++this.serial);
+    this.counters.flowsCreated++;
+    st.proto[s] = proto;
+    st.version[s] = this.ip.version;
+    st.start[s] = t;
+    st.last[s] = t;
+    st.reportStart[s] = t;
+    st.inactivity[s] = inactivity;
+    st.vlan[s] = ((this.vlanOuter << 12) | this.vlanInner) >>> 0;
+    const srcSide = srcIsA ? 0 : 1;
+    st.origSide[s] = flip ? srcSide ^ 1 : srcSide;
+    if (flip) addHistory(st, s, C.CARET);
+    if (proto === 6) st.sessionAt[s] = t + 5; // tcp_SYN_timeout arms Zeek's first ExpireTimer
+    st.schedule(s, this.deadline(s));
+    return s;
+  }
+
+  private addParent(s: number): void {
+    if (this.parentSerial < 0) return;
+    const st = this.store;
+    const n = st.parentCount[s];
+    const base = s * MAX_PARENTS;
+    for (let k = 0; k < n; k++) if (st.parents[base + k] === this.parentSerial) return;
+    if (n < MAX_PARENTS) {
+      st.parents[base + n] = this.parentSerial;
+      st.parentCount[s] = n + 1;
+    }
+  }
+
+  private count(s: number, side: number, t: number, flags: number): void {
+    const st = this.store;
+    const e = s * 2 + side;
+    if (st.pkts[e] === 0) st.sideFirst[e] = t;
+    st.sideLast[e] = t;
+    st.pkts[e]++;
+    st.ipBytes[e] += this.ip.totalLen;
+    st.tcpFlags[e] |= flags;
+  }
+
+  private tcpPacket(data: Uint8Array, view: DataView, l4: number, l4len: number, remaining: number, t: number): number {
+    if (remaining < 20 || (l4len !== 0 && l4len < 20)) {
+      this.counters.truncatedTransport++;
+      return -1;
+    }
+    const ip = this.ip;
+    const sport = view.getUint16(l4);
+    const dport = view.getUint16(l4 + 2);
+    const seq = view.getUint32(l4 + 4);
+    const ack = view.getUint32(l4 + 8);
+    const dataOff = (data[l4 + 12] >>> 4) * 4;
+    const flags = data[l4 + 13];
+    const win = view.getUint16(l4 + 14);
+    const key = this.key;
+    key.build(data, ip.version, ip.src, ip.dst, 6, sport, dport, false, this.vlanCtx(), this.keyTunnel ? this.tunnelCtx : 0);
+    const st = this.store;
+    let s = st.find(key);
+    if (s >= 0 && this.tcp.isReuse(s, key.srcIsA ? 0 : 1, flags, seq, t)) {
+      this.counters.reused++;
+      this.finish(s, EndReason.endOfFlow, 'reuse');
+      s = -1;
+    }
+    if (s < 0) {
+      // WantConnection: a first packet that is not a pure SYN may be the responder's.
+      let flip = false;
+      if (!(flags & TH.SYN) || flags & TH.ACK) {
+        if (this.serverTcp[sport]) flip = this.serverTcp[dport] ? !(flags & TH.SYN) && sport < dport : true;
+      }
+      s = this.lookup(t, 6, key.srcIsA, flip, this.timeouts.tcpHandshake);
+    }
+    st.touch(s);
+    this.addParent(s);
+    const side = key.srcIsA ? 0 : 1;
+    if (dataOff < 20 || dataOff > l4len || dataOff > remaining) {
+      this.counters.truncatedTransport++;
+      return s;
+    }
+    const full = remaining >= l4len;
+    if (!this.skipChecksums && full && !transportChecksumOk(data, ip, 6, l4, l4len)) {
+      this.counters.badTransportChecksum++;
+      this.tcp.checksumError(s, side);
+      return s;
+    }
+    const closeBefore = st.closeAt[s];
+    this.tcp.packet(s, side, flags, seq, ack, win, l4len - dataOff, full, t);
+    this.count(s, side, t, flags);
+    if (st.closeAt[s] !== closeBefore || st.partialAt[s] !== 0) st.schedule(s, this.deadline(s));
+    this.activeCheck(s, t);
+    return s;
+  }
+
+  private udp(data: Uint8Array, view: DataView, l4: number, l4len: number, remaining: number, t: number, tunnel: boolean): number {
+    if (remaining < 8 || (l4len !== 0 && l4len < 8)) {
+      this.counters.truncatedTransport++;
+      return -1;
+    }
+    const ip = this.ip;
+    const sport = view.getUint16(l4);
+    const dport = view.getUint16(l4 + 2);
+    const key = this.key;
+    // The outer connection of a tunnel is keyed without the tunnel's own identity.
+    key.build(data, ip.version, ip.src, ip.dst, 17, sport, dport, false, this.vlanCtx(), this.keyTunnel ? this.tunnelCtx : 0);
+    const st = this.store;
+    let s = st.find(key);
+    if (s < 0) {
+      // Zeek does not flip a datagram sent to the limited broadcast address.
+      const bcast = ip.version === 4 && data[ip.dst] === 255 && data[ip.dst + 1] === 255 && data[ip.dst + 2] === 255 && data[ip.dst + 3] === 255;
+      const flip = !bcast && this.serverUdp[sport] === 1 && this.serverUdp[dport] === 0;
+      s = this.lookup(t, 17, key.srcIsA, flip, this.timeouts.udp);
+    }
+    st.touch(s);
+    this.addParent(s);
+    const side = key.srcIsA ? 0 : 1;
+    const isOrig = side === st.origSide[s];
+    const full = remaining >= l4len;
+    if (!this.skipChecksums && full) {
+      const sum = view.getUint16(l4 + 6);
+      let validate = ip.version === 6 || sum !== 0;
+      // VXLAN on its port with a zero checksum is fine (Zeek: Tunnel::validate_vxlan_checksums).
+      if (tunnel && sum === 0) validate = false;
+      if (validate && !transportChecksumOk(data, ip, 17, l4, l4len)) {
+        this.counters.badTransportChecksum++;
+        scaledHistory(st, s, isOrig, C.C, st.chkCnt, st.chkThresh, s * 2 + side);
+        return s;
+      }
+    }
+    st.last[s] = t;
+    checkHistory(st, s, isOrig, Hist.DATA, C.D);
+    const ulen = view.getUint16(l4 + 4) - 8;
+    const e = s * 2 + side;
+    st.size[e] = st.size[e] < 0 ? ulen : st.size[e] + ulen;
+    if (full) this.count(s, side, t, 0);
+    this.activeCheck(s, t);
+    return s;
+  }
+
+  private icmp(data: Uint8Array, view: DataView, l4: number, l4len: number, remaining: number, t: number): number {
+    if (remaining < 8 || (l4len !== 0 && l4len < 8)) {
+      this.counters.truncatedTransport++;
+      return -1;
+    }
+    const ip = this.ip;
+    const v6 = ip.proto === 58;
+    const type = data[l4];
+    const code = data[l4 + 1];
+    const holder = this.icmpHolder;
+    const dport = icmpPort(v6, type, code, holder);
+    const key = this.key;
+    key.build(data, ip.version, ip.src, ip.dst, ip.proto, type, dport, holder.oneWay, this.vlanCtx(), this.keyTunnel ? this.tunnelCtx : 0);
+    const st = this.store;
+    let s = st.find(key);
+    if (s < 0) s = this.lookup(t, ip.proto, key.srcIsA, false, this.timeouts.icmp);
+    st.touch(s);
+    this.addParent(s);
+    const side = key.srcIsA ? 0 : 1;
+    const full = remaining >= l4len;
+    if (!this.skipChecksums && full) {
+      const initial = v6 ? pseudoSum(data, ip, 58, l4len) : 0;
+      if (onesSum(data, l4, l4 + l4len, initial) !== 0xffff) {
+        this.counters.badTransportChecksum++;
+        return s;
+      }
+    }
+    st.last[s] = t;
+    const e = s * 2 + side;
+    const len = l4len - 8;
+    st.size[e] = st.size[e] < 0 ? len : st.size[e] + len;
+    if (full) this.count(s, side, t, 0);
+    this.activeCheck(s, t);
+    return s;
+  }
+
+  /** Any other IP protocol: Zeek's unknown_transport connection (ports 0). */
+  private other(data: Uint8Array, t: number): number {
+    const ip = this.ip;
+    const key = this.key;
+    key.build(data, ip.version, ip.src, ip.dst, ip.proto, 0, 0, false, this.vlanCtx(), this.keyTunnel ? this.tunnelCtx : 0);
+    const st = this.store;
+    let s = st.find(key);
+    if (s < 0) s = this.lookup(t, ip.proto, key.srcIsA, false, this.timeouts.other);
+    st.touch(s);
+    this.addParent(s);
+    const side = key.srcIsA ? 0 : 1;
+    st.last[s] = t;
+    const e = s * 2 + side;
+    if (st.size[e] < 0) st.size[e] = 0;
+    this.count(s, side, t, 0);
+    this.activeCheck(s, t);
+    return s;
+  }
+
+  /** Unlogged pseudo-connection for a GRE / IP-in-IP carrier (its uid is the parent). */
+  private pseudoTunnel(data: Uint8Array, t: number): number {
+    const ip = this.ip;
+    const key = this.key;
+    key.build(data, ip.version, ip.src, ip.dst, ip.proto, 0, 0, false, 0, 0);
+    const st = this.store;
+    let s = st.find(key);
+    if (s < 0) {
+      s = this.lookup(t, ip.proto, key.srcIsA, false, this.timeouts.other);
+      st.noLog[s] = 1;
+    }
+    st.touch(s);
+    st.last[s] = t;
+    return s;
+  }
+
+  private fragment(data: Uint8Array, off: number, capEnd: number, t: number): number {
+    const ip = this.ip;
+    const done = this.frags.add(data, ip, off, capEnd, t);
+    if (done === null) return DROPPED;
+    // A whole datagram: meter it from the reassembled header copy.
+    const v = new DataView(done.buffer, done.byteOffset, done.byteLength);
+    parseIp(done, v, 0, done.length, done.length, false, ip);
+    if (ip.reject !== IpReject.ok) return DROPPED;
+    const l4 = ip.hdrLen;
+    const l4len = ip.totalLen - ip.hdrLen;
+    // Checksums over reassembled payload are not verified (the payload is not kept).
+    const saved = this.skipChecksums;
+    this.skipChecksums = true;
+    const r = this.transport(done, v, l4, l4len, l4len, t);
+    this.skipChecksums = saved;
+    return r >= 0 ? METERED : DROPPED;
+  }
+
+  // ---------------------------------------------------------------- roles, timers
+
+  private flipRoles(s: number): void {
+    const st = this.store;
+    st.origSide[s] ^= 1;
+    addHistory(st, s, C.CARET);
+  }
+
+  private deadline(s: number): number {
+    const st = this.store;
+    let d = st.proto[s] === 6 ? this.tcp.deadline(s) : st.last[s] + st.inactivity[s];
+    if (this.timeouts.active > 0) {
+      const a = st.reportStart[s] + this.timeouts.active;
+      if (a < d) d = a;
+    }
+    return d;
+  }
+
+  private onTimer(s: number): number {
+    const st = this.store;
+    const now = this.now;
+    if (st.proto[s] === 6) {
+      if (this.tcp.timers(s, now)) {
+        const closed = st.closeAt[s] !== 0;
+        this.finish(s, closed ? EndReason.endOfFlow : EndReason.idleTimeout, closed ? 'closed' : 'idle');
+        return -1;
+      }
+    } else if (st.last[s] + st.inactivity[s] <= now) {
+      this.finish(s, EndReason.idleTimeout, 'idle');
+      return -1;
+    }
+    return this.deadline(s);
+  }
+
+  private activeCheck(s: number, t: number): void {
+    const a = this.timeouts.active;
+    if (a <= 0) return;
+    const st = this.store;
+    if (t - st.reportStart[s] < a) return;
+    // Long flow: report what was counted so far and keep metering (IPFIX active timeout).
+    this.counters.activeReports++;
+    if (!st.noLog[s]) this.emit(this.toRecord(s, EndReason.activeTimeout));
+    for (let side = 0; side < 2; side++) {
+      const e = s * 2 + side;
+      st.pkts[e] = 0;
+      st.ipBytes[e] = 0;
+      st.tcpFlags[e] = 0;
+      st.sideFirst[e] = 0;
+      st.sideLast[e] = 0;
+    }
+    st.reportStart[s] = t;
+  }
+
+  private finish(s: number, reason: EndReasonCode, why: 'flush' | 'evict' | 'reuse' | 'closed' | 'idle'): void {
+    const st = this.store;
+    if (why === 'idle') this.counters.expiredIdle++;
+    else if (why === 'closed' || why === 'reuse') this.counters.expiredClosed++;
+    if (!st.noLog[s]) {
+      this.counters.flowsEmitted++;
+      this.emit(this.toRecord(s, reason));
+    }
+    st.remove(s);
+  }
+
+  // ---------------------------------------------------------------- records
+
+  /** Builds the record of slot s (strings are made here, once per flow). */
+  toRecord(s: number, reason: EndReasonCode): FlowRecord {
+    const st = this.store;
+    const o = st.origSide[s];
+    const eo = s * 2 + o;
+    const er = s * 2 + (o ^ 1);
+    const base = s * KEY_WORDS * 4;
+    const v4 = st.version[s] === 4;
+    const alen = v4 ? 4 : 16;
+    const kb = st.keyBytes;
+    const aOff = base + 16;
+    const bOff = base + 32;
+    const origAddr = kb.slice(o === 0 ? aOff : bOff, (o === 0 ? aOff : bOff) + alen);
+    const respAddr = kb.slice(o === 0 ? bOff : aOff, (o === 0 ? bOff : aOff) + alen);
+    const portA = (kb[base + 4] << 8) | kb[base + 5];
+    const portB = (kb[base + 6] << 8) | kb[base + 7];
+    const origP = o === 0 ? portA : portB;
+    const respP = o === 0 ? portB : portA;
+    const proto = st.proto[s];
+    const duration = st.last[s] - st.start[s];
+    let origBytes: number | null = null;
+    let respBytes: number | null = null;
+    if (duration > 0) {
+      if (proto === 6) {
+        origBytes = this.tcp.size(eo, er);
+        respBytes = this.tcp.size(er, eo);
+      } else {
+        origBytes = Math.max(0, st.size[eo]);
+        respBytes = Math.max(0, st.size[er]);
+      }
+    }
+    const parents: string[] = [];
+    for (let k = 0; k < st.parentCount[s]; k++) parents.push(makeUid(st.parents[s * MAX_PARENTS + k], this.uidSeed));
+    const tunnelWord = (kb[base + 12] | (kb[base + 13] << 8) | (kb[base + 14] << 16) | (kb[base + 15] << 24)) >>> 0;
+    return {
+      ts: st.start[s],
+      uid: makeUid(st.serial[s], this.uidSeed),
+      origH: addrString(origAddr),
+      origP,
+      respH: addrString(respAddr),
+      respP,
+      proto: transportName(proto),
+      ipProto: proto,
+      ipVersion: v4 ? 4 : 6,
+      duration,
+      origBytes,
+      respBytes,
+      connState: this.connState(s, eo, er),
+      missedBytes: st.missed[s],
+      history: historyString(st, s),
+      origPkts: st.pkts[eo],
+      origIpBytes: st.ipBytes[eo],
+      respPkts: st.pkts[er],
+      respIpBytes: st.ipBytes[er],
+      tunnelParents: parents,
+      communityId: this.withCommunityId ? communityId(origAddr, respAddr, proto, origP, respP) : '',
+      vlan: st.vlan[s] >>> 12,
+      innerVlan: st.vlan[s] & 0xfff,
+      tunnelId: tunnelWord & 0xffffff,
+      origTcpFlags: st.tcpFlags[eo],
+      respTcpFlags: st.tcpFlags[er],
+      origFirst: st.sideFirst[eo],
+      origLast: st.sideLast[eo],
+      respFirst: st.sideFirst[er],
+      respLast: st.sideLast[er],
+      endReason: reason,
+      origAddr,
+      respAddr,
+    };
+  }
+
+  /** Zeek's conn_state() (base/protocols/conn/main.zeek). */
+  private connState(s: number, eo: number, er: number): string {
+    const st = this.store;
+    const proto = st.proto[s];
+    if (proto === 6) {
+      const os = st.state[eo];
+      const rs = st.state[er];
+      const oInactive = os === TcpState.INACTIVE || os === TcpState.PARTIAL;
+      const rInactive = rs === TcpState.INACTIVE || rs === TcpState.PARTIAL;
+      if (rs === TcpState.RESET) {
+        if (os === TcpState.SYN_SENT || os === TcpState.SYN_ACK_SENT || (os === TcpState.RESET && this.tcp.size(eo, er) === 0 && this.tcp.size(er, eo) === 0)) return 'REJ';
+        return oInactive ? 'RSTRH' : 'RSTR';
+      }
+      if (os === TcpState.RESET) {
+        if (rInactive) return /^\^?S[^HAFGIQ]*R.*/.test(historyString(st, s)) ? 'RSTOS0' : 'OTH';
+        return 'RSTO';
+      }
+      if (rs === TcpState.CLOSED && os === TcpState.CLOSED) return 'SF';
+      if (os === TcpState.CLOSED) return rInactive ? 'SH' : 'S2';
+      if (rs === TcpState.CLOSED) return oInactive ? 'SHR' : 'S3';
+      if (os === TcpState.SYN_SENT && rs === TcpState.INACTIVE) return 'S0';
+      if (os === TcpState.ESTABLISHED && rs === TcpState.ESTABLISHED) return 'S1';
+      return 'OTH';
+    }
+    if (proto === 17) {
+      const oa = st.size[eo] >= 0;
+      const ra = st.size[er] >= 0;
+      if (oa) return ra ? 'SF' : 'S0';
+      return ra ? 'SHR' : 'OTH';
+    }
+    return 'OTH';
+  }
+}
+
+const CONTINUE = 0;
+const METERED = 1;
+const DROPPED = 2;

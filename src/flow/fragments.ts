@@ -1,0 +1,86 @@
+/**
+ * Just enough IP fragment reassembly to meter a fragmented datagram once, as Zeek does:
+ * fragments are counted until the datagram is whole, then one packet of the datagram's total
+ * length is metered with the transport header of the first fragment.
+ *
+ * Fragments are rare, so this path may allocate (a Map entry and a header copy per datagram);
+ * the table is bounded and entries time out.
+ */
+import type { IpInfo } from './ip.js';
+
+interface Pending {
+  first: Uint8Array | null;
+  got: number;
+  total: number;
+  seen: number;
+}
+
+const MAX_PENDING = 4096;
+const TIMEOUT = 60;
+/** Transport header bytes kept from the first fragment. */
+const KEEP = 64;
+
+export class FragmentTracker {
+  private readonly pending = new Map<string, Pending>();
+  dropped = 0;
+
+  /**
+   * Adds the fragment whose IP header `ip` describes; returns the synthetic unfragmented
+   * header (IP + transport header) when the datagram is complete, else null.
+   */
+  add(data: Uint8Array, ip: IpInfo, off: number, capEnd: number, t: number): Uint8Array | null {
+    const alen = ip.version === 4 ? 4 : 16;
+    let k = `${ip.version}:${ip.proto}:${ip.fragId}:`;
+    for (let i = 0; i < alen; i++) k += data[ip.src + i].toString(16) + '.';
+    for (let i = 0; i < alen; i++) k += data[ip.dst + i].toString(16) + '.';
+    let p = this.pending.get(k);
+    if (!p) {
+      if (this.pending.size >= MAX_PENDING) this.expire(t, true);
+      p = { first: null, got: 0, total: -1, seen: t };
+      this.pending.set(k, p);
+    }
+    p.seen = t;
+    const payload = ip.totalLen - ip.hdrLen;
+    p.got += payload;
+    if (!ip.moreFragments) p.total = ip.fragOffset + payload;
+    if (ip.fragOffset === 0) {
+      const l4 = off + ip.hdrLen;
+      const keep = Math.min(KEEP, capEnd - l4, payload);
+      const hdr = ip.version === 4 ? ip.hdrLen : 40;
+      const buf = new Uint8Array(hdr + keep);
+      if (ip.version === 4) {
+        buf.set(data.subarray(off, off + hdr), 0);
+        buf[6] = 0;
+        buf[7] = 0;
+      } else {
+        buf.set(data.subarray(off, off + 40), 0);
+        buf[6] = ip.proto;
+      }
+      buf.set(data.subarray(l4, l4 + keep), hdr);
+      p.first = buf;
+    }
+    if (p.first === null || p.total < 0 || p.got < p.total) return null;
+    this.pending.delete(k);
+    const out = p.first;
+    if (ip.version === 4) {
+      const total = (out[0] & 0x0f) * 4 + p.total;
+      out[2] = (total >>> 8) & 0xff;
+      out[3] = total & 0xff;
+    } else {
+      out[4] = (p.total >>> 8) & 0xff;
+      out[5] = p.total & 0xff;
+    }
+    return out;
+  }
+
+  private expire(t: number, force: boolean): void {
+    for (const [k, p] of this.pending) {
+      if (force || t - p.seen > TIMEOUT) {
+        this.pending.delete(k);
+        this.dropped++;
+        if (force) return;
+      }
+    }
+  }
+}
+

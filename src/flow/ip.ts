@@ -1,0 +1,185 @@
+/**
+ * IP header parsing and Internet checksums for the flow analyzer. The analyzer reads the
+ * headers itself (from the IP layer offsets the decoder found) because it needs exactly the
+ * quantities Zeek uses: total length, header length including IPv6 extension headers, the
+ * captured remainder, fragment fields.
+ */
+
+/** Parsed IP header; one instance is reused for every packet. */
+export class IpInfo {
+  version = 4;
+  /** Offset of the IP header, and of the source / destination addresses. */
+  off = 0;
+  src = 0;
+  dst = 0;
+  /** Header length including IPv6 extension headers. */
+  hdrLen = 0;
+  /** IPv4 total length / IPv6 40 + payload length. */
+  totalLen = 0;
+  /** The upper-layer protocol after extension headers. */
+  proto = 0;
+  /** Captured bytes from the IP header on. */
+  capLen = 0;
+  isFragment = false;
+  fragOffset = 0;
+  moreFragments = false;
+  fragId = 0;
+  /** Why the header was rejected (0 = accepted); see IpReject. */
+  reject = 0;
+}
+
+export const IpReject = {
+  ok: 0,
+  truncated: 1,
+  badHeaderLength: 2,
+  badChecksum: 3,
+  badVersion: 4,
+  /** ESP or an unparsable extension chain: nothing above IP to see. */
+  opaque: 5,
+} as const;
+
+/** Ones'-complement sum of data[start, end) folded to 16 bits (not inverted). */
+export function onesSum(data: Uint8Array, start: number, end: number, initial = 0): number {
+  let sum = initial;
+  let i = start;
+  for (; i + 1 < end; i += 2) sum += (data[i] << 8) | data[i + 1];
+  if (i < end) sum += data[i] << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+/** Pseudo-header sum for TCP/UDP/ICMPv6 checksums. */
+export function pseudoSum(data: Uint8Array, ip: IpInfo, proto: number, l4len: number): number {
+  const alen = ip.version === 4 ? 4 : 16;
+  let sum = onesSum(data, ip.src, ip.src + alen);
+  sum = onesSum(data, ip.dst, ip.dst + alen, sum);
+  sum += proto;
+  if (ip.version === 4) sum += l4len;
+  else sum += (l4len >>> 16) + (l4len & 0xffff);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+/** True when the transport checksum over [l4, l4 + l4len) with pseudo header verifies. */
+export function transportChecksumOk(data: Uint8Array, ip: IpInfo, proto: number, l4: number, l4len: number): boolean {
+  const sum = onesSum(data, l4, l4 + l4len, pseudoSum(data, ip, proto, l4len));
+  return sum === 0xffff;
+}
+
+const V6_EXT_HOPOPTS = 0;
+const V6_EXT_ROUTING = 43;
+const V6_EXT_FRAGMENT = 44;
+const V6_EXT_DSTOPTS = 60;
+const V6_EXT_AH = 51;
+
+/**
+ * Parses the IP header at `off`; `capEnd` is the end of the captured bytes, `wireLeft` the
+ * number of bytes of the original packet from `off` on. Fills `ip`; `ip.reject` says whether
+ * Zeek would drop the packet here.
+ */
+export function parseIp(data: Uint8Array, view: DataView, off: number, capEnd: number, wireLeft: number, checkSum: boolean, ip: IpInfo): void {
+  ip.off = off;
+  ip.reject = IpReject.ok;
+  ip.isFragment = false;
+  ip.fragOffset = 0;
+  ip.moreFragments = false;
+  const cap = capEnd - off;
+  ip.capLen = cap;
+  if (cap < 20) {
+    ip.reject = IpReject.truncated;
+    return;
+  }
+  const v = data[off] >>> 4;
+  ip.version = v;
+  if (v === 4) {
+    const ihl = (data[off] & 0x0f) * 4;
+    let total = view.getUint16(off + 2);
+    if (total === 0) total = cap; // TSO zeroes the length; Zeek uses the captured size
+    ip.hdrLen = ihl;
+    ip.totalLen = total;
+    ip.proto = data[off + 9];
+    ip.src = off + 12;
+    ip.dst = off + 16;
+    if (wireLeft < total) {
+      ip.reject = IpReject.truncated;
+      return;
+    }
+    if (ihl > total || ihl > cap || ihl < 20) {
+      ip.reject = IpReject.badHeaderLength;
+      return;
+    }
+    if (checkSum && onesSum(data, off, off + ihl) !== 0xffff) {
+      ip.reject = IpReject.badChecksum;
+      return;
+    }
+    const frag = view.getUint16(off + 6);
+    ip.moreFragments = (frag & 0x2000) !== 0;
+    ip.fragOffset = (frag & 0x1fff) * 8;
+    ip.isFragment = ip.moreFragments || ip.fragOffset !== 0;
+    ip.fragId = view.getUint16(off + 4);
+    return;
+  }
+  if (v === 6) {
+    if (cap < 40) {
+      ip.reject = IpReject.truncated;
+      return;
+    }
+    const plen = view.getUint16(off + 4);
+    ip.totalLen = plen === 0 ? cap : 40 + plen;
+    ip.src = off + 8;
+    ip.dst = off + 24;
+    if (wireLeft < ip.totalLen) {
+      ip.reject = IpReject.truncated;
+      return;
+    }
+    let nh = data[off + 6];
+    let pos = off + 40;
+    for (;;) {
+      if (nh === V6_EXT_HOPOPTS || nh === V6_EXT_ROUTING || nh === V6_EXT_DSTOPTS || nh === V6_EXT_AH || nh === V6_EXT_FRAGMENT) {
+        if (pos + 8 > capEnd) {
+          ip.reject = IpReject.opaque;
+          return;
+        }
+        const next = data[pos];
+        let len: number;
+        if (nh === V6_EXT_FRAGMENT) {
+          len = 8;
+          const fo = view.getUint16(pos + 2);
+          ip.fragOffset = fo & 0xfff8;
+          ip.moreFragments = (fo & 1) !== 0;
+          ip.isFragment = ip.fragOffset !== 0 || ip.moreFragments;
+          ip.fragId = view.getUint32(pos + 4);
+        } else if (nh === V6_EXT_AH) len = (data[pos + 1] + 2) * 4;
+        else len = (data[pos + 1] + 1) * 8;
+        pos += len;
+        nh = next;
+        continue;
+      }
+      break;
+    }
+    ip.proto = nh;
+    ip.hdrLen = pos - off;
+    if (ip.hdrLen > ip.totalLen) {
+      ip.reject = IpReject.badHeaderLength;
+      return;
+    }
+    if (nh === 50) ip.reject = IpReject.opaque;
+    return;
+  }
+  ip.reject = IpReject.badVersion;
+}
+
+/** Request/reply pairs (ICMP4_counterpart / ICMP6_counterpart). */
+const ICMP4_PAIR: Record<number, number> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 10: 9, 9: 10, 17: 18, 18: 17 };
+const ICMP6_PAIR: Record<number, number> = { 128: 129, 129: 128, 133: 134, 134: 133, 135: 136, 136: 135, 130: 131, 131: 130, 139: 140, 140: 139, 144: 145, 145: 144 };
+
+/** ICMPv4/ICMPv6 counterpart without allocating: returns port, sets oneWay in the holder. */
+export function icmpPort(v6: boolean, type: number, code: number, holder: { oneWay: boolean }): number {
+  const r = v6 ? ICMP6_PAIR[type] : ICMP4_PAIR[type];
+  if (r !== undefined) {
+    holder.oneWay = false;
+    return r;
+  }
+  holder.oneWay = true;
+  return code;
+}

@@ -1,0 +1,122 @@
+/**
+ * The record a flow becomes when it ends: created once per flow (never per packet), with
+ * Zeek's conn.log field names, plus what IPFIX / NetFlow need.
+ */
+import type { EndReasonCode } from './constants.js';
+
+export interface FlowRecord {
+  ts: number;
+  uid: string;
+  origH: string;
+  origP: number;
+  respH: string;
+  respP: number;
+  /** 'tcp' | 'udp' | 'icmp' | 'unknown_transport' (Zeek's transport_proto names). */
+  proto: string;
+  ipProto: number;
+  ipVersion: 4 | 6;
+  /** Last packet time minus first, seconds. */
+  duration: number;
+  /** Payload bytes (TCP from sequence numbers), null when Zeek leaves them unset. */
+  origBytes: number | null;
+  respBytes: number | null;
+  connState: string;
+  missedBytes: number;
+  history: string;
+  origPkts: number;
+  origIpBytes: number;
+  respPkts: number;
+  respIpBytes: number;
+  tunnelParents: string[];
+  communityId: string;
+  /** Outer / inner 802.1Q id (0 = none). */
+  vlan: number;
+  innerVlan: number;
+  /** Tunnel context (VNI or mirror session), 0 = none. */
+  tunnelId: number;
+  /** OR of TCP flags per direction. */
+  origTcpFlags: number;
+  respTcpFlags: number;
+  /** First / last packet time of each direction (seconds; 0 when the side sent nothing). */
+  origFirst: number;
+  origLast: number;
+  respFirst: number;
+  respLast: number;
+  endReason: EndReasonCode;
+  /** Raw addresses (4 or 16 bytes) for binary exporters. */
+  origAddr: Uint8Array;
+  respAddr: Uint8Array;
+}
+
+/** Zeek's textual transport_proto for an IP protocol number. */
+export function transportName(ipProto: number): string {
+  switch (ipProto) {
+    case 6:
+      return 'tcp';
+    case 17:
+      return 'udp';
+    case 1:
+    case 58:
+      return 'icmp';
+    default:
+      return 'unknown_transport';
+  }
+}
+
+/** Textual IPv4 / IPv6 address (RFC 5952 compressed form, as Zeek prints). */
+export function addrString(b: Uint8Array): string {
+  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  const w: number[] = [];
+  for (let i = 0; i < 16; i += 2) w.push((b[i] << 8) | b[i + 1]);
+  // IPv4-mapped / compatible forms are printed the way inet_ntop does.
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestStart === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) {
+    const v4 = `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+    return bestLen === 6 ? `::${v4}` : `::ffff:${v4}`;
+  }
+  const parts: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      parts.push(i === 0 ? ':' : '');
+      i += bestLen - 1;
+      if (i === 7) parts.push('');
+      continue;
+    }
+    parts.push(w[i].toString(16));
+  }
+  return parts.join(':');
+}
+
+const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** A Zeek-style uid ("C" + base62) derived from the flow's serial number and a seed. */
+export function makeUid(serial: number, seed: number): string {
+  // splitmix-like scramble of (serial, seed) into two 32-bit halves, printed in base 62
+  let h1 = (serial * 0x9e3779b1 + seed) >>> 0;
+  let h2 = (Math.floor(serial / 4294967296) ^ seed ^ 0x85ebca6b) >>> 0;
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 0x7feb352d) >>> 0;
+  h1 = Math.imul(h1 ^ (h1 >>> 15), 0x846ca68b) >>> 0;
+  h2 = Math.imul(h2 ^ h1 ^ (h2 >>> 16), 0x7feb352d) >>> 0;
+  h2 = Math.imul(h2 ^ (h2 >>> 15), 0x846ca68b) >>> 0;
+  let x = BigInt(h1) * 4294967296n + BigInt(h2 ^ (serial >>> 0));
+  let out = '';
+  for (let i = 0; i < 17; i++) {
+    out = B62[Number(x % 62n)] + out;
+    x /= 62n;
+  }
+  return 'C' + out;
+}

@@ -1,0 +1,133 @@
+/**
+ * A session: sources -> filter -> actions (in order) -> targets. It selects the packets of a
+ * source batch that its filter accepts, works on its own copy of them (SessionBatch), lets
+ * each action edit or drop, then hands what is left to its targets (or, with `balance`, to
+ * one target of the group per flow).
+ */
+import type { PacketBatch } from '../core/batch.js';
+import { ComponentCounters, DropReason } from '../components/counters.js';
+import { ACTION_TYPES } from '../components/actions/index.js';
+import { BalanceAction } from '../components/actions/balance.js';
+import type { Action, BatchContext, Target } from '../components/types.js';
+import { compileFilter, type MatchFn } from '../filter/index.js';
+import type { SessionSpec } from './config.js';
+import { SessionBatch } from './session-batch.js';
+
+export class Session {
+  readonly number: number;
+  readonly name: string;
+  readonly sources: ReadonlySet<string>;
+  readonly counters: ComponentCounters;
+  readonly actions: Action[];
+  readonly targets: Target[];
+  readonly balance: BalanceAction | null;
+  readonly needsFlowHash: boolean;
+  private readonly expression: string | null;
+  private readonly matchers = new Map<number, MatchFn>();
+  private sel = new Uint8Array(0);
+  private keep = new Uint8Array(0);
+  private readonly work: SessionBatch;
+  private readonly ctxView: BatchContext;
+
+  constructor(spec: SessionSpec, targets: Map<string, Target>, ctx: BatchContext) {
+    this.number = spec.number;
+    this.name = spec.name;
+    this.sources = new Set(spec.sources);
+    this.counters = new ComponentCounters('session', spec.name, 'session');
+    this.expression = spec.filter?.expression ?? null;
+    this.targets = spec.targets.map((t) => targets.get(t)!);
+    this.actions = [];
+    let balance: BalanceAction | null = null;
+    let needsHash = this.targets.some((t) => t.type === 'vxlan' || t.type === 'geneve');
+    spec.actions.forEach((a, j) => {
+      const type = a.type as string;
+      const name = (a.name as string | undefined) ?? `${spec.name}.${type}${j}`;
+      if (type === 'balance') {
+        balance = new BalanceAction(name, this.targets);
+        this.actions.push(balance);
+        needsHash = true;
+      } else {
+        const t = ACTION_TYPES[type];
+        this.actions.push(t.create(name, a));
+        if (t.needsFlowHash?.(a)) needsHash = true;
+      }
+    });
+    this.balance = balance;
+    this.needsFlowHash = needsHash;
+    this.work = new SessionBatch(8192, this.actions.some((a) => a.modifiesBytes));
+    // The session's own context: same pipeline services, its own flow-hash column.
+    this.ctxView = Object.create(ctx) as BatchContext;
+  }
+
+  private matcher(linktype: number): MatchFn {
+    let m = this.matchers.get(linktype);
+    if (m === undefined) {
+      const compiled = compileFilter(this.expression!, linktype);
+      m = compiled.match.bind(compiled) as MatchFn;
+      this.matchers.set(linktype, m);
+    }
+    return m;
+  }
+
+  /**
+   * Processes the packets of `src` this session may see (`claimed[i]` set means an earlier
+   * session took the packet in first-match mode); marks the packets it takes in `claimed`.
+   */
+  async process(src: PacketBatch, flowHash: Uint32Array | null, claimed: Uint8Array | null, ctx: BatchContext): Promise<void> {
+    if (this.sel.length < src.count) {
+      this.sel = new Uint8Array(src.capacity);
+      this.keep = new Uint8Array(src.capacity);
+    }
+    const sel = this.sel;
+    let inPackets = 0, inBytes = 0, selected = 0, selBytes = 0;
+    for (let i = 0; i < src.count; i++) {
+      if (claimed !== null && claimed[i]) {
+        sel[i] = 0;
+        continue;
+      }
+      inPackets++;
+      inBytes += src.caplen[i];
+      const pass = this.expression === null || this.matcher(src.linktype[i])(src.data, src.view, src.offset[i], src.caplen[i], src.wirelen[i]);
+      sel[i] = pass ? 1 : 0;
+      if (pass) {
+        selected++;
+        selBytes += src.caplen[i];
+        if (claimed !== null) claimed[i] = 1;
+      }
+    }
+    this.counters.in(inPackets, inBytes);
+    this.counters.drop(DropReason.filter, inPackets - selected, inBytes - selBytes);
+    if (selected === 0) return;
+    const n = this.work.select(src, sel, flowHash);
+    const batch = this.work.batch;
+    const keep = this.keep;
+    keep.fill(1, 0, n);
+    const c = this.ctxView;
+    c.flowHash = flowHash !== null ? this.work.flowHash : null;
+    c.nowMs = ctx.nowMs;
+    for (const a of this.actions) a.apply(batch, keep, c);
+    let outPackets = 0, outBytes = 0;
+    for (let i = 0; i < n; i++) if (keep[i]) {
+      outPackets++;
+      outBytes += batch.caplen[i];
+    }
+    // Each action counts its drops by reason; the session reports them together.
+    this.counters.out(outPackets, outBytes);
+    this.counters.drop('actions', selected - outPackets, selBytes - outBytes);
+    if (outPackets === 0) return;
+    if (this.balance !== null) {
+      const choice = this.balance.choice;
+      for (let t = 0; t < this.targets.length; t++) {
+        const mask = sel; // reuse: the source selection is no longer needed
+        let any = false;
+        for (let i = 0; i < n; i++) {
+          mask[i] = keep[i] && choice[i] === t ? 1 : 0;
+          if (mask[i]) any = true;
+        }
+        if (any) await this.targets[t].write(batch, mask, c);
+      }
+    } else {
+      for (const t of this.targets) await t.write(batch, keep, c);
+    }
+  }
+}

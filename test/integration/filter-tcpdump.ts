@@ -1,0 +1,105 @@
+/**
+ * Oracle helpers for the filter tests: per-packet verdicts from the installed tcpdump.
+ *
+ * How a verdict is recovered: each capture is rewritten as a classic pcap whose packet i
+ * carries the timestamp i+1 seconds (bytes, lengths and link type unchanged), then
+ * `tcpdump -r marked.pcap -w - EXPR` runs and the timestamps of the records it writes name
+ * the packets it kept. Runs go in parallel child processes; nothing is cached between runs.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { PacketBatch } from '../../src/core/batch.js';
+import { loadCaptureSync } from '../../src/formats/index.js';
+
+export interface Capture {
+  name: string;
+  batch: PacketBatch;
+  linktype: number;
+  /** The marked copy tcpdump reads. */
+  marked: string;
+}
+
+export const haveTcpdump = (): boolean => spawnSync('tcpdump', ['--version']).status === 0;
+
+const tmpRoot = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'tapwire-filter-'));
+let tmpDir: string | null = null;
+
+/** Loads a capture and writes its marked copy (classic pcap, ts = packet number). */
+export function loadCapture(file: string): Capture {
+  const loaded = loadCaptureSync(file);
+  const b = loaded.batch;
+  const linktype = loaded.interfaces[0]?.linktype ?? 1;
+  let size = 24;
+  for (let i = 0; i < b.count; i++) size += 16 + b.caplen[i]!;
+  const out = new Uint8Array(size);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, 0xa1b2c3d4, true);
+  v.setUint16(4, 2, true);
+  v.setUint16(6, 4, true);
+  v.setUint32(16, 262144, true);
+  v.setUint32(20, linktype, true);
+  let p = 24;
+  for (let i = 0; i < b.count; i++) {
+    v.setUint32(p, i + 1, true);
+    v.setUint32(p + 4, 0, true);
+    v.setUint32(p + 8, b.caplen[i]!, true);
+    v.setUint32(p + 12, b.wirelen[i]!, true);
+    out.set(b.data.subarray(b.offset[i]!, b.offset[i]! + b.caplen[i]!), p + 16);
+    p += 16 + b.caplen[i]!;
+  }
+  tmpDir ??= tmpRoot();
+  const marked = path.join(tmpDir, `${path.basename(file)}.${Math.random().toString(36).slice(2)}.pcap`);
+  fs.writeFileSync(marked, out);
+  return { name: file, batch: b, linktype, marked };
+}
+
+/** tcpdump's verdicts: a 0/1 array per packet, or an error string when it rejects the filter. */
+export type Oracle = Uint8Array | string;
+
+function runOne(cap: Capture, expr: string): Promise<Oracle> {
+  return new Promise((resolve) => {
+    const child = spawn('tcpdump', ['-r', cap.marked, '-w', '-', expr], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+    child.on('close', (code) => {
+      if (code !== 0) { resolve(err.split('\n').filter((l) => !l.startsWith('reading from')).join(' ').trim() || `exit ${code}`); return; }
+      const buf = Buffer.concat(chunks);
+      const verdicts = new Uint8Array(cap.batch.count);
+      let p = 24;
+      while (p + 16 <= buf.length) {
+        const n = buf.readUInt32LE(p);
+        const incl = buf.readUInt32LE(p + 8);
+        if (n >= 1 && n <= verdicts.length) verdicts[n - 1] = 1;
+        p += 16 + incl;
+      }
+      resolve(verdicts);
+    });
+  });
+}
+
+/** Runs tcpdump for every (capture, expression) pair with `parallel` processes at a time. */
+export async function tcpdumpVerdicts(jobs: { cap: Capture; expr: string }[], parallel = Math.max(2, os.cpus().length * 2)): Promise<Oracle[]> {
+  const results: Oracle[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await runOne(jobs[i]!.cap, jobs[i]!.expr);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return results;
+}
+
+/** Where the shared corpus lives when the project sits next to it (../shared/corpus). */
+export function corpusDir(): string | null {
+  const here = path.resolve(process.cwd(), '..', 'shared', 'corpus');
+  return fs.existsSync(here) ? here : null;
+}
+
+/** The project's own fixtures directory (tests run from the repository root). */
+export const FIXTURES = path.resolve(process.cwd(), 'test', 'fixtures', 'filter');

@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   log(`benchmark capture: ${pcap}, ${(size / 1048576).toFixed(0)} MiB, ${packets} packets`);
   await benchRead(pcap, packets);
   // Feature benchmarks, each comparing with its own peer tool.
-  for (const name of ['decode', 'filter', 'flows']) {
+  for (const name of ['decode', 'filter', 'flows', 'broker', 'live']) {
     const mod = path.join(here, `${name}.js`);
     if (!fs.existsSync(mod)) continue;
     log(`\n== ${name}`);

@@ -5,18 +5,17 @@
  * documented exit codes in core/errors.ts.
  */
 import { ExitCode, TapwireError } from '../core/errors.js';
-import { readCommand } from './commands/read.js';
-import { filterCommand } from './commands/filter.js';
-import { flowsCommand } from './commands/flows.js';
-import { runCommand, validateCommand } from './commands/run.js';
 import { MAIN_HELP } from './help.js';
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  read: readCommand,
-  filter: filterCommand,
-  flows: flowsCommand,
-  run: runCommand,
-  validate: validateCommand,
+type Command = (argv: string[]) => Promise<number>;
+
+/** Commands load on demand: startup stays quick and one command's imports never break another. */
+const commands: Record<string, () => Promise<Command>> = {
+  read: async () => (await import('./commands/read.js')).readCommand,
+  filter: async () => (await import('./commands/filter.js')).filterCommand,
+  flows: async () => (await import('./commands/flows.js')).flowsCommand,
+  run: async () => (await import('./commands/run.js')).runCommand,
+  validate: async () => (await import('./commands/run.js')).validateCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -34,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tapwire: unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}. Try 'tapwire --help'.\n`);
     return ExitCode.usage;
   }
-  return command(rest);
+  return (await command())(rest);
 }
 
 if (process.env.TAPWIRE_REPORT_PEAK_RSS) {

@@ -483,7 +483,9 @@ export class CodeGen {
         const x = this.arth(a.a), y = this.arth(a.b);
         this.pos = a.pos;
         if (y.v.k === 'k' && y.v.v === 0 && (a.op === '/' || a.op === '%')) this.err(a.op === '/' ? 'division by zero' : 'modulus by zero');
-        return { v: { k: 'bin', op: a.op, a: x.v, b: y.v }, cond: andc(x.cond, y.cond) };
+        // gen_arth keeps only the LEFT operand's protocol test: in `ip[12:4] - icmp[9:2] > 0`
+        // libpcap never checks that the packet is ICMP. Copied as is.
+        return { v: { k: 'bin', op: a.op, a: x.v, b: y.v }, cond: x.cond };
       }
       case 'load': return this.load(a.proto, this.arth(a.index), a.size, a.pos);
     }

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { PacketBatch } from '../../src/core/batch.js';
+import { BatchBuilder, type PacketBatch } from '../../src/core/batch.js';
 import { loadCaptureSync } from '../../src/formats/index.js';
 
 export interface Capture {
@@ -26,11 +26,30 @@ export const haveTcpdump = (): boolean => spawnSync('tcpdump', ['--version']).st
 const tmpRoot = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'tapwire-filter-'));
 let tmpDir: string | null = null;
 
+/** Link type of a capture file (its first interface). */
+export function linktypeOf(file: string): number {
+  return loadCaptureSync(file).interfaces[0]?.linktype ?? -1;
+}
+
 /** Loads a capture and writes its marked copy (classic pcap, ts = packet number). */
 export function loadCapture(file: string): Capture {
-  const loaded = loadCaptureSync(file);
-  const b = loaded.batch;
-  const linktype = loaded.interfaces[0]?.linktype ?? 1;
+  return loadGroup([file], file);
+}
+
+/** Several captures of one link type as one marked capture (tcpdump verdicts are per packet). */
+export function loadGroup(files: string[], name: string): Capture {
+  let total = 0, bytes = 0, linktype = -1;
+  const loaded = files.map((f) => loadCaptureSync(f));
+  for (const l of loaded) {
+    total += l.batch.count;
+    for (let i = 0; i < l.batch.count; i++) bytes += l.batch.caplen[i]!;
+    linktype = l.interfaces[0]?.linktype ?? 1;
+  }
+  const builder = new BatchBuilder(total + 1, bytes + 1);
+  for (const l of loaded) {
+    for (let i = 0; i < l.batch.count; i++) builder.add(l.batch.packet(i), { wirelen: l.batch.wirelen[i]!, linktype });
+  }
+  const b = builder.batch;
   let size = 24;
   for (let i = 0; i < b.count; i++) size += 16 + b.caplen[i]!;
   const out = new Uint8Array(size);
@@ -50,9 +69,9 @@ export function loadCapture(file: string): Capture {
     p += 16 + b.caplen[i]!;
   }
   tmpDir ??= tmpRoot();
-  const marked = path.join(tmpDir, `${path.basename(file)}.${Math.random().toString(36).slice(2)}.pcap`);
+  const marked = path.join(tmpDir, `${path.basename(name)}.${Math.random().toString(36).slice(2)}.pcap`);
   fs.writeFileSync(marked, out);
-  return { name: file, batch: b, linktype, marked };
+  return { name, batch: b, linktype, marked };
 }
 
 /** tcpdump's verdicts: a 0/1 array per packet, or an error string when it rejects the filter. */
@@ -93,6 +112,12 @@ export async function tcpdumpVerdicts(jobs: { cap: Capture; expr: string }[], pa
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   return results;
+}
+
+/** Removes the marked copies. */
+export function cleanup(): void {
+  if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+  tmpDir = null;
 }
 
 /** Where the shared corpus lives when the project sits next to it (../shared/corpus). */

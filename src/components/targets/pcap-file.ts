@@ -83,11 +83,12 @@ export class PcapFileTarget implements Target {
     this.ring.adoptExisting();
   }
 
-  async write(batch: PacketBatch, keep: Uint8Array | null, ctx: BatchContext): Promise<void> {
+  /** `weights`: bytes to count per packet instead of caplen (see StreamEncoder.encode). */
+  async write(batch: PacketBatch, keep: Uint8Array | null, ctx: BatchContext, weights: Uint32Array | null = null): Promise<void> {
     const now = ctx.nowMs;
     if (this.fh !== null && now >= this.nextRotateMs) await this.closeFile(now);
     const enc = this.enc;
-    enc.encode(batch, keep, ctx);
+    enc.encode(batch, keep, ctx, weights);
     this.counters.in(enc.inPackets, enc.inBytes);
     this.counters.drop(DropReason.linktype, enc.linktypeDropped, enc.linktypeDroppedBytes);
     if (enc.count > 0) await this.writeRecords(now);

@@ -21,7 +21,6 @@ import { checkKeys, Problems, size, type Obj } from '../../pipeline/problems.js'
 import { ComponentCounters, DropReason } from '../counters.js';
 import type { BatchContext, Target } from '../types.js';
 import { CAPTURE_KEYS, captureOptions, endpoint, sizeValue, validateCapture, type CaptureOptions, type Endpoint } from './config.js';
-import { fitting } from './stdout.js';
 import { StreamEncoder } from './stream-encoder.js';
 
 export interface PcapOverIpOptions extends CaptureOptions {
@@ -131,7 +130,7 @@ export class PcapOverIpTarget implements Target {
         client.headerSent = true;
         from = enc.headLen; // the header already describes this batch's interfaces
       }
-      const take = fitting(enc, from, limit - s.writableLength);
+      const take = enc.fitting(from, limit - s.writableLength);
       const end = take === enc.count ? enc.pos : enc.startOf(take);
       if (end > from) s.write(chunk.subarray(from, end));
       const cc = client.counters;

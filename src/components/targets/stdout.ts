@@ -70,7 +70,7 @@ export class StdoutTarget implements Target {
     const need = enc.pos - from;
     if (this.queue.size > 0 && this.queue.size + need > this.o.queueBytes) {
       if (this.o.onFull === 'wait') await this.roomFor(need);
-      else take = fitting(enc, from, this.queue.room);
+      else take = enc.fitting(from, this.queue.room);
     }
     if (this.down) return c.drop(DropReason.target_down, enc.count, enc.bytesOf(0, enc.count));
     const end = take === enc.count ? enc.pos : enc.startOf(take);
@@ -143,19 +143,6 @@ export class StdoutTarget implements Target {
     // Let the reader take what is queued; fd 1 itself stays open for the process.
     await this.until(() => this.queue.length === 0);
   }
-}
-
-/** How many records of the chunk (from `from`) fit in `room` bytes. */
-export function fitting(enc: StreamEncoder, from: number, room: number): number {
-  let lo = 0;
-  let hi = enc.count;
-  // Largest k with ends[k-1] - from <= room (ends grow, so binary search).
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (enc.ends[mid - 1] - from <= room) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
 }
 
 export const stdout = {

@@ -67,12 +67,29 @@ export class StreamEncoder {
     return this.cum[to - 1] - (from > 0 ? this.cum[from - 1] : 0);
   }
 
+  /** How many records, from chunk offset `from` on, fit in `room` bytes (whole records only). */
+  fitting(from: number, room: number): number {
+    let lo = 0;
+    let hi = this.count;
+    // Largest k with ends[k-1] - from <= room; ends only grow, so a binary search.
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.ends[mid - 1] - from <= room) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
   /** Chunk offset where record k starts. */
   startOf(k: number): number {
     return k === 0 ? this.headLen : this.ends[k - 1];
   }
 
-  encode(batch: PacketBatch, keep: Uint8Array | null, ctx: BatchContext): void {
+  /**
+   * `weights`, when given, are the bytes to count per packet instead of its captured length
+   * (a target that wraps packets counts the bytes it was given, not the wrapped ones).
+   */
+  encode(batch: PacketBatch, keep: Uint8Array | null, ctx: BatchContext, weights: Uint32Array | null = null): void {
     this.pos = 0;
     this.headLen = 0;
     this.count = 0;
@@ -90,14 +107,15 @@ export class StreamEncoder {
     for (let i = 0; i < batch.count; i++) {
       if (keep !== null && keep[i] === 0) continue;
       const caplen = batch.caplen[i];
+      const counted = weights === null ? caplen : weights[i];
       this.inPackets++;
-      this.inBytes += caplen;
+      this.inBytes += counted;
       let next: number;
       if (pcap) {
         if (this.linktype === undefined) this.linktype = batch.linktype[i];
         if (batch.linktype[i] !== this.linktype) {
           this.linktypeDropped++;
-          this.linktypeDroppedBytes += caplen;
+          this.linktypeDroppedBytes += counted;
           continue;
         }
         next = encodePcapRecord(this.buf, this.view, this.pos, batch, i, this.nanos, this.snaplen);
@@ -115,7 +133,7 @@ export class StreamEncoder {
         }
       }
       this.pos = next;
-      cum += caplen;
+      cum += counted;
       this.ends[this.count] = next;
       this.cum[this.count] = cum;
       this.count++;

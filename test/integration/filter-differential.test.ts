@@ -1,0 +1,87 @@
+/**
+ * Differential test against the installed tcpdump (libpcap 1.10.3): generated expressions
+ * over every capture of test/fixtures/filter, grouped by link type, compared packet by packet.
+ * A filter "agrees" when tcpdump and tapwire keep exactly the same packets, or both reject
+ * the expression. Differences are allowed only when listed in KNOWN with their reason.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { compileFilter, FilterSyntaxError, SUPPORTED_LINKTYPES } from '../../src/filter/index.js';
+import { generate, vocabulary } from './filter-exprgen.js';
+import { type Capture, cleanup, corpusDir, FIXTURES, haveTcpdump, linktypeOf, loadGroup, tcpdumpVerdicts } from './filter-tcpdump.js';
+
+/** Expressions where tapwire knowingly differs from libpcap 1.10.3, with the reason. */
+const KNOWN: { match: RegExp; reason: string }[] = [];
+
+function captureFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(pcap|pcapng)$/.test(e.name)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+function ours(cap: Capture, expr: string): Uint8Array | string {
+  try {
+    const f = compileFilter(expr, cap.linktype);
+    const v = new Uint8Array(cap.batch.count);
+    f.matchBatch(cap.batch, v);
+    return v;
+  } catch (e) {
+    if (e instanceof FilterSyntaxError) return e.message;
+    throw e;
+  }
+}
+
+test('differential: tapwire verdicts equal tcpdump verdicts packet by packet', { skip: !haveTcpdump() && 'tcpdump not installed', timeout: 600_000 }, async () => {
+  const byLinktype = new Map<number, string[]>();
+  for (const f of captureFiles(FIXTURES)) {
+    const lt = linktypeOf(f);
+    if (!SUPPORTED_LINKTYPES.includes(lt)) continue;
+    byLinktype.set(lt, [...(byLinktype.get(lt) ?? []), f]);
+  }
+  // With the shared corpus next to the project, also run over the captures FILTERS.tsv names.
+  const corpus = corpusDir();
+  if (corpus && process.env.TAPWIRE_FULL_CORPUS) {
+    for (const line of fs.readFileSync(path.join(corpus, 'FILTERS.tsv'), 'utf8').split('\n').slice(1)) {
+      const f = line.split('\t')[0];
+      if (f) byLinktype.get(1)?.push(path.join(corpus, f));
+    }
+  }
+  const jobs: { cap: Capture; expr: string }[] = [];
+  for (const [lt, files] of byLinktype) {
+    const cap = loadGroup(files, `linktype-${lt}`);
+    const ethernet = lt === 1;
+    const ipOnly = lt === 101 || lt === 228 || lt === 229;
+    const voc = vocabulary(ethernet || ipOnly ? [cap.batch] : [], ipOnly);
+    for (const expr of generate(ethernet ? 1100 : 40, 0x7a9 + lt, voc, ethernet)) jobs.push({ cap, expr });
+  }
+  const oracle = await tcpdumpVerdicts(jobs);
+  let agree = 0, known = 0, packets = 0;
+  const differ: string[] = [];
+  jobs.forEach(({ cap, expr }, i) => {
+    const want = oracle[i]!;
+    const got = ours(cap, expr);
+    packets += cap.batch.count;
+    let same: boolean;
+    if (typeof want === 'string' || typeof got === 'string') same = typeof want === 'string' && typeof got === 'string';
+    else same = want.every((v, k) => v === got[k]);
+    if (same) { agree++; return; }
+    const why = KNOWN.find((k) => k.match.test(expr));
+    if (why) { known++; return; }
+    const detail = typeof want === 'string' || typeof got === 'string'
+      ? `tcpdump: ${typeof want === 'string' ? want : `keeps ${want.reduce((a, b) => a + b, 0)}`}; tapwire: ${typeof got === 'string' ? got : `keeps ${got.reduce((a, b) => a + b, 0)}`}`
+      : `packets ${Array.from(want).map((v, k) => (v !== got[k] ? k : -1)).filter((k) => k >= 0).slice(0, 8).join(',')} differ`;
+    differ.push(`[linktype ${cap.linktype}] ${expr} :: ${detail}`);
+  });
+  cleanup();
+  console.log(`filters: ${agree} agree, ${differ.length + known} differ (${known} known, listed with reasons) over ${jobs.length} runs, ${packets} packet verdicts`);
+  assert.deepEqual(differ, []);
+});

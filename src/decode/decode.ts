@@ -12,7 +12,7 @@
  *
  * Damage stops decoding and records the first reason in `rec.anomaly` (anomalies.ts).
  */
-import type { PacketBatch } from '../core/batch.js';
+import { PacketBatch } from '../core/batch.js';
 import { LinkType } from '../core/linktypes.js';
 import { Anomaly } from './anomalies.js';
 import { DecodeRecord, Layer, LayerFlag, MAX_LAYERS } from './record.js';
@@ -38,6 +38,7 @@ import { VXLAN_HEADER_LENGTH } from '../protocols/vxlan.js';
 import { GENEVE_HEADER_LENGTH, geneveOptionsValid } from '../protocols/geneve.js';
 import { TZSP_HEADER_LENGTH, TZSP_VERSION, TzspEncapsulation, TzspTag } from '../protocols/tzsp.js';
 import { CISCO_METADATA_LENGTH } from '../protocols/cisco-metadata.js';
+import { warmupFrames } from './warmup.js';
 
 export interface DecodeOptions {
   /** Encapsulations (GRE, VXLAN, GENEVE, TZSP, IP-in-IP) to enter at most; default 8. */
@@ -90,6 +91,19 @@ const S = {
 } as const;
 
 const EMPTY_PORTS: readonly number[] = [];
+
+/**
+ * Next state for an EtherType, short-cutting the two common ones so that a plain
+ * Ethernet/IP packet does not spend a loop turn in the ETHERTYPE dispatch state.
+ */
+function afterEtherType(t: number): number {
+  return t === EtherType.IPV4 ? S.IPV4 : t === EtherType.IPV6 ? S.IPV6 : S.ETHERTYPE;
+}
+
+/** Same for IP protocol numbers: TCP and UDP skip the IPPROTO dispatch state. */
+function afterIpProto(p: number): number {
+  return p === IpProto.TCP ? S.TCP : p === IpProto.UDP ? S.UDP : S.IPPROTO;
+}
 
 function portIn(port: number, list: readonly number[]): boolean {
   for (let k = 0; k < list.length; k++) if (list[k] === port) return true;
@@ -150,13 +164,10 @@ export function decodePacket(batch: PacketBatch, i: number, rec: DecodeRecord, o
       next = S.LOOP;
       break;
     case LinkType.RAW:
-      next = S.IP_BY_NIBBLE;
-      break;
     case LinkType.IPV4:
-      next = S.IPV4;
-      break;
     case LinkType.IPV6:
-      next = S.IPV6;
+      // As tshark does, trust the version nibble over the link type's promise.
+      next = S.IP_BY_NIBBLE;
       break;
     case LinkType.PPP:
     case LinkType.PPP_HDLC:
@@ -195,7 +206,7 @@ export function decodePacket(batch: PacketBatch, i: number, rec: DecodeRecord, o
         flagsArr[n++] = quoted;
         if (t >= ETHERTYPE_MIN) {
           etype = t;
-          next = S.ETHERTYPE;
+          next = afterEtherType(t);
         } else if (t <= 1500) {
           // 802.3 length: bounds the LLC frame (what follows is padding).
           if (off + t < lim) lim = off + t;
@@ -361,7 +372,7 @@ export function decodePacket(batch: PacketBatch, i: number, rec: DecodeRecord, o
         flagsArr[n++] = quoted | (tpid === EtherType.QINQ ? LayerFlag.SERVICE_TAG : tpid === EtherType.QINQ_9100 ? LayerFlag.QINQ_9100 : 0);
         if (t >= ETHERTYPE_MIN) {
           etype = t;
-          next = S.ETHERTYPE;
+          next = afterEtherType(t);
         } else if (t <= 1500) {
           if (off + t < lim) lim = off + t;
           next = S.LLC;
@@ -515,7 +526,7 @@ export function decodePacket(batch: PacketBatch, i: number, rec: DecodeRecord, o
         proto = data[off + 9];
         off += hl;
         inV6 = false;
-        next = f & LayerFlag.FRAGMENT ? S.DATA : S.IPPROTO;
+        next = f & LayerFlag.FRAGMENT ? S.DATA : afterIpProto(proto);
         break;
       }
       case S.IPV6: {
@@ -541,7 +552,7 @@ export function decodePacket(batch: PacketBatch, i: number, rec: DecodeRecord, o
         proto = data[off + 6];
         off += IPV6_HEADER_LENGTH;
         inV6 = true;
-        next = S.IPPROTO;
+        next = afterIpProto(proto);
         break;
       }
       case S.IPV6_EXT: {
@@ -576,7 +587,7 @@ export function decodePacket(batch: PacketBatch, i: number, rec: DecodeRecord, o
         flagsArr[n++] = f;
         proto = data[off];
         off += len;
-        next = f & LayerFlag.FRAGMENT ? S.DATA : S.IPPROTO;
+        next = f & LayerFlag.FRAGMENT ? S.DATA : afterIpProto(proto);
         break;
       }
       case S.IPPROTO:
@@ -615,11 +626,13 @@ export function decodePacket(batch: PacketBatch, i: number, rec: DecodeRecord, o
           case IpProto.ROUTING:
           case IpProto.FRAGMENT:
           case IpProto.DSTOPTS:
-          case IpProto.AH:
             next = inV6 ? S.IPV6_EXT : S.DATA;
             break;
+          case IpProto.AH:
+            next = S.IPV6_EXT; // AH has the same shape after IPv4 (RFC 4302)
+            break;
           case IpProto.NO_NEXT:
-            next = S.DONE;
+            next = S.DATA; // nothing should follow; whatever does is data
             break;
           default:
             next = S.DATA; // ESP and everything tapwire does not decode
@@ -702,7 +715,14 @@ export function decodePacket(batch: PacketBatch, i: number, rec: DecodeRecord, o
         if (dp === UdpPort.VXLAN || sp === UdpPort.VXLAN || portIn(dp, vxlanPorts) || portIn(sp, vxlanPorts)) next = S.VXLAN;
         else if (dp === UdpPort.GENEVE || sp === UdpPort.GENEVE || portIn(dp, genevePorts) || portIn(sp, genevePorts)) next = S.GENEVE;
         else if (dp === UdpPort.TZSP || sp === UdpPort.TZSP) next = S.TZSP;
-        if (next !== S.DATA && depth >= maxDepth) {
+        else if (dp === UdpPort.MPLS || sp === UdpPort.MPLS) next = S.MPLS;
+        if (next === S.MPLS) {
+          // MPLS-in-UDP has no tunnel header of its own: count the encapsulation here.
+          if (depth >= maxDepth) {
+            anomaly = Anomaly.tunnel_depth_exceeded;
+            next = S.DONE;
+          } else depth++;
+        } else if (next !== S.DATA && depth >= maxDepth) {
           anomaly = Anomaly.tunnel_depth_exceeded;
           next = S.DONE;
         }
@@ -1042,3 +1062,49 @@ export function decodePacket(batch: PacketBatch, i: number, rec: DecodeRecord, o
   rec.layerCount = n;
   rec.anomaly = anomaly;
 }
+
+/**
+ * Runs every decoder branch once before the decoder gets hot (see warmup.ts for why): each
+ * warm-up frame whole (on a plain Uint8Array and on a Node Buffer, the two kinds of batch
+ * buffers, with and without options), then cut at every length, then with the first bytes
+ * of each of its headers inverted one at a time.
+ */
+function warmUp(): void {
+  const frames = warmupFrames();
+  let bytes = 0;
+  for (const f of frames) bytes += f.bytes.length;
+  const rec = new DecodeRecord();
+  const opts: DecodeOptions = { vxlanPorts: [8472], genevePorts: [6082], maxTunnelDepth: 1 };
+  const plain = new PacketBatch(1, new Uint8Array(bytes));
+  const node = new PacketBatch(1, Buffer.alloc(bytes));
+  plain.count = node.count = 1;
+  let pos = 0;
+  for (const f of frames) {
+    const len = f.bytes.length;
+    for (const b of [plain, node]) {
+      b.data.set(f.bytes, pos);
+      b.offset[0] = pos;
+      b.caplen[0] = b.wirelen[0] = len;
+      b.linktype[0] = f.linktype;
+      decodePacket(b, 0, rec);
+      decodePacket(b, 0, rec, opts);
+    }
+    const starts = Array.from(rec.layerStart.subarray(0, rec.layerCount), (s) => s - pos);
+    for (let cut = 0; cut < len; cut++) {
+      plain.caplen[0] = cut;
+      decodePacket(plain, 0, rec);
+    }
+    plain.caplen[0] = len;
+    const d = plain.data;
+    for (const s of starts) {
+      for (let k = s; k < s + 4 && k < len; k++) {
+        d[pos + k] ^= 0xff;
+        decodePacket(plain, 0, rec);
+        d[pos + k] ^= 0xff;
+      }
+    }
+    pos += len;
+  }
+}
+
+warmUp();

@@ -56,21 +56,40 @@ function has(c: Ctx, s: number, k: number, bytes: number): boolean {
   return s + bytes <= lim;
 }
 
-/** End of the IP datagram that carries layer k, from the IP header's own length field. */
+/** End of the packet as it was on the wire (beyond the captured bytes when snapped). */
+function wireEnd(c: Ctx): number {
+  return c.batch.offset[c.i] + c.batch.wirelen[c.i];
+}
+
+/**
+ * End of the IP datagram that carries layer k, from the IP header's own length field; a
+ * zero length (TSO / BIG TCP, jumbograms) means "up to the end of the frame", as in tshark.
+ */
 function datagramEnd(c: Ctx, k: number): number {
+  // A length claiming more than its container holds (the frame, a PPPoE session payload)
+  // is cut to the container, as tshark does.
   const r = c.rec;
+  let w = wireEnd(c);
+  for (let j = 0; j < k; j++) if (r.layerType[j] === Layer.PPPOE) w = Math.min(w, r.layerStart[j] + 6 + c.view.getUint16(r.layerStart[j] + 4));
   for (let j = k - 1; j >= 0; j--) {
     const s = r.layerStart[j];
     if (r.layerType[j] === Layer.IPV4) {
       const t = c.view.getUint16(s + 2);
-      return t === 0 ? r.end : s + t;
+      return t === 0 ? w : Math.min(s + t, w);
     }
     if (r.layerType[j] === Layer.IPV6) {
       const p = c.view.getUint16(s + 4);
-      return p === 0 ? r.end : s + 40 + p;
+      return p === 0 ? w : Math.min(s + 40 + p, w);
     }
   }
-  return r.end;
+  return w;
+}
+
+/** Whether layer k belongs to a datagram quoted in an ICMP (v4) error message. */
+function quotedByIcmpV4(c: Ctx, k: number): boolean {
+  if ((c.rec.layerFlags[k] & LayerFlag.QUOTED) === 0) return false;
+  for (let j = k - 1; j >= 0; j--) if ((c.rec.layerFlags[j] & LayerFlag.QUOTED) === 0) return c.rec.layerType[j] === Layer.ICMP;
+  return false;
 }
 
 const u8 = (off: number): LayerGetter => (c, s, k) => (has(c, s, k, off + 1) ? String(c.data[s + off]) : null);
@@ -125,7 +144,13 @@ const DEFS: Record<string, FieldDef> = {
   'ip.version': { layers: [Layer.IPV4], get: (c, s) => String(c.data[s] >>> 4) },
   'ip.hdr_len': { layers: [Layer.IPV4], get: (c, s) => String((c.data[s] & 15) << 2) },
   'ip.dsfield': { layers: [Layer.IPV4], get: (c, s) => hex(c.data[s + 1], 2) },
-  'ip.len': { layers: [Layer.IPV4], get: u16(2) },
+  'ip.len': {
+    layers: [Layer.IPV4],
+    get: (c, s) => {
+      const t = c.view.getUint16(s + 2);
+      return String(t !== 0 ? t : wireEnd(c) - s); // 0 = segmentation offload: tshark shows the frame's
+    },
+  },
   'ip.id': { layers: [Layer.IPV4], get: (c, s) => hex(c.view.getUint16(s + 4), 4) },
   'ip.flags.df': { layers: [Layer.IPV4], get: bit(6, 0x40) },
   'ip.flags.mf': { layers: [Layer.IPV4], get: bit(6, 0x20) },
@@ -148,8 +173,10 @@ const DEFS: Record<string, FieldDef> = {
   // TCP
   'tcp.srcport': { layers: [Layer.TCP], get: u16(0) },
   'tcp.dstport': { layers: [Layer.TCP], get: u16(2) },
-  'tcp.seq_raw': { layers: [Layer.TCP], get: u32(4) },
-  'tcp.ack_raw': { layers: [Layer.TCP], get: u32(8) },
+  // tshark 4.0 leaves out the raw sequence numbers of a segment quoted in an ICMP (v4) error,
+  // but shows them when the quote is in an ICMPv6 error (checked on the corpus).
+  'tcp.seq_raw': { layers: [Layer.TCP], get: (c, s, k) => (quotedByIcmpV4(c, k) ? null : String(c.view.getUint32(s + 4))) },
+  'tcp.ack_raw': { layers: [Layer.TCP], get: (c, s, k) => (quotedByIcmpV4(c, k) || !has(c, s, k, 12) ? null : String(c.view.getUint32(s + 8))) },
   'tcp.hdr_len': { layers: [Layer.TCP], get: (c, s, k) => (has(c, s, k, 13) ? String((c.data[s + 12] >>> 4) << 2) : null) },
   'tcp.flags': { layers: [Layer.TCP], get: (c, s, k) => (has(c, s, k, 14) ? hex(c.view.getUint16(s + 12) & 0x0fff, 4) : null) },
   'tcp.flags.fin': { layers: [Layer.TCP], get: bit(13, 0x01) },

@@ -33,7 +33,8 @@ export const MAX_PATH = 2 * 64 + 2;
 export function fillProtocolPath(batch: PacketBatch, i: number, rec: DecodeRecord, out: Uint16Array): number {
   let n = 0;
   const lt = batch.linktype[i];
-  if (lt === LinkType.RAW || lt === LinkType.IPV4 || lt === LinkType.IPV6) out[n++] = ProtoName.RAW;
+  // tshark names LINKTYPE_RAW's pseudo-header `raw`; LINKTYPE_IPV4/IPV6 start at `ip`.
+  if (lt === LinkType.RAW) out[n++] = ProtoName.RAW;
   const types = rec.layerType;
   for (let k = 0; k < rec.layerCount; k++) {
     const info = rec.layerInfo[k];

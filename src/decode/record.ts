@@ -24,7 +24,7 @@ export const Layer = {
   ARP: 10,
   IPV4: 11,
   IPV6: 12,
-  IPV6_EXT: 13, // one IPv6 extension header (hop-by-hop, routing, fragment, dest opts, AH)
+  IPV6_EXT: 13, // one IPv6 extension header (hop-by-hop, routing, fragment, dest opts, AH; AH also after IPv4)
   CISCO_METADATA: 14, // Cisco MetaData (SGT) shim, ethertype 0x8909 (seen inside GRE)
   MPLS_PW_CW: 15, // MPLS pseudowire control word (4 bytes of zero-nibble header before Ethernet)
   CHDLC: 16, // Cisco HDLC header (LINKTYPE_C_HDLC): address, control, EtherType

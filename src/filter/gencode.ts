@@ -23,6 +23,8 @@ const andc = (a: Bool | null, b: Bool | null): Bool | null => (a && b ? and(a, b
 export class CodeGen {
   private pos = 0;
   private nextReg = 0;
+  /** Set when libpcap would skip optimisation (and so never say "rejects all packets"). */
+  noOptimize = false;
   constructor(private readonly s: LinkState, private readonly netmask: number) {}
 
   private err(msg: string): never { throw new FilterSyntaxError(msg, this.pos); }
@@ -131,6 +133,8 @@ export class CodeGen {
   }
 
   private protochain(v: number, p: string): Bool {
+    // libpcap turns its optimiser off for protochain (the header walk jumps backwards).
+    this.noOptimize = true;
     if (v > 255) this.err(`protocol number ${v} greater than maximum 255`);
     switch (p) {
       case 'default': return or(this.protochain(v, 'ip'), this.protochain(v, 'ip6'));
@@ -184,10 +188,9 @@ export class CodeGen {
     switch (dir) {
       case 'src': case 'dst': {
         const o = dir === 'src' ? srcOff : dstOff;
-        let b = meq(rel.linkpl(this.s, o + 12, 4), a[3]!, m[3]!);
-        b = and(meq(rel.linkpl(this.s, o + 8, 4), a[2]!, m[2]!), b);
-        b = and(meq(rel.linkpl(this.s, o + 4, 4), a[1]!, m[1]!), b);
-        b = and(meq(rel.linkpl(this.s, o, 4), a[0]!, m[0]!), b);
+        // A word under a zero mask always matches; libpcap's optimiser deletes its load.
+        let b: Bool = TRUE;
+        for (let w = 3; w >= 0; w--) if (m[w] !== 0) b = and(meq(rel.linkpl(this.s, o + 4 * w, 4), a[w]!, m[w]!), b);
         return and(linktype(this.s, EtherType.IPV6), b);
       }
       case 'and': return and(this.hostop6(a, m, 'src', srcOff, dstOff), this.hostop6(a, m, 'dst', srcOff, dstOff));
@@ -519,7 +522,9 @@ export class CodeGen {
 
   private relation(op: 'jgt' | 'jge' | 'jeq', reversed: boolean, a: Arth, b: Arth): Bool {
     const x = this.arth(a), y = this.arth(b);
-    let c = cmp(op, x.v, y.v);
+    // Marked opaque: libpcap's optimiser does not fold a user relation (computed through the
+    // scratch registers) against the primitives' own tests; see unsat.ts.
+    let c: Bool = { k: 'cmp', op, a: x.v, b: y.v, opaque: true };
     if (reversed) c = not(c);
     const cond = andc(x.cond, y.cond);
     return cond ? and(cond, c) : c;

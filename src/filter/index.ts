@@ -10,6 +10,7 @@ import { type Bool, TRUE } from './ir.js';
 import { compileSource, emitSource, type MatchFn } from './jit.js';
 import { initLink, LINKS } from './linklayer.js';
 import { parseFilter } from './parser.js';
+import { canAccept, simplify } from './unsat.js';
 
 export { FilterSyntaxError } from './errors.js';
 export type { MatchFn } from './jit.js';
@@ -21,6 +22,11 @@ export interface CompileOptions {
   nullLittleEndian?: boolean;
   /** tcpdump optimises, and rejects a filter that optimises to "reject everything"; default true. */
   optimize?: boolean;
+  /**
+   * For tests: an out-of-range load reads as 0 instead of rejecting the packet. This is what a
+   * filter means where libpcap's optimiser deleted a load that cannot change the result.
+   */
+  lenientLoads?: boolean;
 }
 
 export interface CompiledFilter {
@@ -43,8 +49,11 @@ export function compilePredicate(expr: string, linktype: number, opts: CompileOp
   const ast = parseFilter(expr);
   const state = initLink(linktype, opts.nullLittleEndian ?? true);
   if (!ast) return { pred: TRUE, normalized: '' };
-  const pred = new CodeGen(state, opts.netmask ?? 0).gen(ast);
-  if (pred.k === 'false' && opts.optimize !== false) throw new FilterSyntaxError('expression rejects all packets', 0);
+  const gen = new CodeGen(state, opts.netmask ?? 0);
+  let pred = gen.gen(ast);
+  const optimize = opts.optimize !== false && !gen.noOptimize;
+  if (optimize) pred = simplify(pred);
+  if (optimize && (pred.k === 'false' || !canAccept(pred))) throw new FilterSyntaxError('expression rejects all packets', 0);
   return { pred, normalized: normalize(ast) };
 }
 
@@ -57,7 +66,7 @@ export function compileFilter(expr: string, linktype: number, opts: CompileOptio
     if (e instanceof FilterSyntaxError && e.position < 0) throw new FilterSyntaxError(e.message, 0);
     throw e;
   }
-  const source = emitSource(compiled.pred);
+  const source = emitSource(compiled.pred, opts.lenientLoads === true);
   const match = compileSource(source);
   return makeCompiled(expr, linktype, compiled.normalized, source, match);
 }
@@ -78,3 +87,5 @@ export function makeCompiled(expression: string, linktype: number, normalized: s
     },
   };
 }
+
+export { compileRuleSet, parseRuleSet, RuleSetError, type CompiledRuleSet, type Decision, type MirrorRule, type PortRange, type RuleSet } from './rules.js';

@@ -23,7 +23,7 @@ export type Bool =
   | { k: 'and' | 'or'; a: Bool; b: Bool }
   | { k: 'not'; a: Bool }
   /** jeq/jgt/jge: a OP b unsigned; jset: (a & b) != 0. */
-  | { k: 'cmp'; op: 'jeq' | 'jgt' | 'jge' | 'jset'; a: Val; b: Val }
+  | { k: 'cmp'; op: 'jeq' | 'jgt' | 'jge' | 'jset'; a: Val; b: Val; opaque?: boolean }
   /** Assigns a register and evaluates to true (attached code, like BPF statements on a block). */
   | { k: 'set'; r: number; v: Val }
   | { k: 'if'; c: Bool; a: Bool; b: Bool }

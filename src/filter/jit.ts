@@ -9,9 +9,45 @@ import type { Bool, Val } from './ir.js';
 
 export type MatchFn = (data: Uint8Array, view: DataView, off: number, caplen: number, wirelen: number) => boolean;
 
+/** Loads at a constant offset used at least this often are read once, at function entry. */
+const HOIST_MIN_USES = 2;
+const HOIST_MAX = 64;
+
 class Emitter {
   temps = 0;
   maxReg = -1;
+  /** "size:offset" -> local name, for hoisted constant-offset loads. */
+  readonly hoisted = new Map<string, string>();
+
+  /** End of the furthest hoisted load: packets at least this long need no checks on them. */
+  readonly hoistEnd: number = 0;
+
+  /** What an out-of-range load does: BPF's reject, or (lenient) read as 0 and go on. */
+  private readonly oob: string;
+
+  /** `safe`: the code runs only when caplen >= hoistEnd, so hoisted loads need no check. */
+  constructor(counts: Map<string, number>, private readonly safe: boolean, lenient = false) {
+    this.oob = lenient ? '0' : '(bad = 1, 0)';
+    let end = 0;
+    for (const [key, n] of counts) {
+      if (n >= HOIST_MIN_USES && this.hoisted.size < HOIST_MAX) {
+        this.hoisted.set(key, `L${this.hoisted.size}`);
+        const [size, o] = key.split(':').map(Number) as [number, number];
+        end = Math.max(end, o + size);
+      }
+    }
+    this.hoistEnd = end;
+  }
+
+  /** The hoisted loads: -1 marks "past caplen", which a use turns into BPF's reject. */
+  prelude(): string {
+    const lines: string[] = [];
+    for (const [key, name] of this.hoisted) {
+      const [size, o] = key.split(':').map(Number) as [number, number];
+      lines.push(this.safe ? `const ${name} = ${readAt(size, String(o))};` : `const ${name} = ${o + size} <= caplen ? ${readAt(size, String(o))} : -1;`);
+    }
+    return lines.join('\n');
+  }
 
   private temp(): string { return `t${this.temps++}`; }
 
@@ -44,16 +80,15 @@ class Emitter {
   }
 
   private load(size: number, at: Val): string {
-    const read = (o: string): string =>
-      size === 1 ? `data[off + ${o}]`
-        : size === 2 ? `((data[off + ${o}] << 8) | data[off + ${o} + 1])`
-          : `view.getUint32(off + ${o})`;
+    const read = (o: string): string => readAt(size, o);
     if (at.k === 'k') {
       const o = at.v;
-      return `(${o + size} <= caplen ? ${read(String(o))} : (bad = 1, 0))`;
+      const h = this.hoisted.get(`${size}:${o}`);
+      if (h !== undefined) return this.safe ? h : `(${h} >= 0 ? ${h} : ${this.oob})`;
+      return `(${o + size} <= caplen ? ${read(String(o))} : ${this.oob})`;
     }
     const t = this.temp();
-    return `((${t} = ${this.val(at)}) + ${size} <= caplen ? ${read(t)} : (bad = 1, 0))`;
+    return `((${t} = ${this.val(at)}) + ${size} <= caplen ? ${read(t)} : ${this.oob})`;
   }
 
   bool(b: Bool): string {
@@ -118,14 +153,58 @@ function protochain(data: Uint8Array, off: number, caplen: number, nl: number, v
   return -1;
 }
 
-/** The body of the generated function, for `--explain` and tests. */
-export function emitSource(pred: Bool): string {
-  const e = new Emitter();
-  const expr = e.bool(pred);
-  const decls = ['bad = 0'];
-  for (let i = 0; i < e.temps; i++) decls.push(`t${i} = 0`);
-  for (let i = 0; i <= e.maxReg; i++) decls.push(`r${i} = 0`);
-  return `let ${decls.join(', ')};\nconst r = ${expr};\nreturn r && bad === 0;`;
+function readAt(size: number, o: string): string {
+  return size === 1 ? `data[off + ${o}]`
+    : size === 2 ? `((data[off + ${o}] << 8) | data[off + ${o} + 1])`
+      : `view.getUint32(off + ${o})`;
+}
+
+/** Counts loads at constant offsets (the same field tested again and again: ethertype...). */
+function countConstLoads(b: Bool, counts: Map<string, number>): void {
+  const val = (v: Val): void => {
+    switch (v.k) {
+      case 'ld':
+        if (v.at.k === 'k') counts.set(`${v.size}:${v.at.v}`, (counts.get(`${v.size}:${v.at.v}`) ?? 0) + 1);
+        else val(v.at);
+        break;
+      case 'bin': val(v.a); val(v.b); break;
+      case 'neg': val(v.a); break;
+      default: break;
+    }
+  };
+  switch (b.k) {
+    case 'and': case 'or': countConstLoads(b.a, counts); countConstLoads(b.b, counts); break;
+    case 'not': countConstLoads(b.a, counts); break;
+    case 'if': countConstLoads(b.c, counts); countConstLoads(b.a, counts); countConstLoads(b.b, counts); break;
+    case 'cmp': val(b.a); val(b.b); break;
+    case 'set': val(b.v); break;
+    case 'protochain': val(b.nl); break;
+    default: break;
+  }
+}
+
+/**
+ * The body of the generated function, for `--explain` and tests. Constant-offset loads used
+ * more than once are read once up front (BPF semantics kept: a hoisted load past caplen only
+ * rejects the packet where the expression actually uses it).
+ */
+export function emitSource(pred: Bool, lenient = false): string {
+  const counts = new Map<string, number>();
+  countConstLoads(pred, counts);
+  const body = (e: Emitter): string => {
+    const expr = e.bool(pred);
+    const decls = ['bad = 0'];
+    for (let i = 0; i < e.temps; i++) decls.push(`t${i} = 0`);
+    for (let i = 0; i <= e.maxReg; i++) decls.push(`r${i} = 0`);
+    const pre = e.prelude();
+    return `${pre ? `${pre}\n` : ''}let ${decls.join(', ')};\nconst r = ${expr};\nreturn r && bad === 0;`;
+  };
+  const slow = new Emitter(counts, false, lenient);
+  if (slow.hoisted.size === 0) return body(slow);
+  // Two copies: packets long enough for every hoisted load (nearly all) skip their checks.
+  const fast = new Emitter(counts, true, lenient);
+  const indent = (t: string) => t.replace(/^/gm, '  ');
+  return `if (caplen >= ${fast.hoistEnd}) {\n${indent(body(fast))}\n}\n{\n${indent(body(slow))}\n}`;
 }
 
 export function compileSource(body: string): MatchFn {

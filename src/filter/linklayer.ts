@@ -174,9 +174,12 @@ export function linktype(s: LinkState, p: number): Bool {
     case 'sll': return sllLinktype(s, p);
     case 'sll2': return eq(rel.linktype(s, 0, 2), p);
     case 'null': case 'loop': {
-      const af = p === EtherType.IP ? 2 : p === EtherType.IPV6 ? 10 : -1;
-      if (af < 0) return FALSE;
-      return eq(rel.linktype(s, 0, 4), s.kind === 'null' && s.nullLittleEndian ? bswap32(af) : af);
+      // Reading a file, libpcap accepts the BSD values of AF_INET6 (Darwin 30, BSD 24,
+      // FreeBSD 28), in that order; AF_INET is 2 everywhere.
+      const afs = p === EtherType.IP ? [2] : p === EtherType.IPV6 ? [30, 24, 28] : [];
+      let b: Bool = FALSE;
+      for (const af of afs) b = or(b, eq(rel.linktype(s, 0, 4), s.kind === 'null' && s.nullLittleEndian ? bswap32(af) : af));
+      return b;
     }
     case 'raw':
       if (p === EtherType.IP) return meq(rel.linkhdr(s, 0, 1), 0x40, 0xf0);

@@ -20,6 +20,7 @@ export const COMPARED_FIELDS = [
   'resp_ip_bytes',
   'missed_bytes',
   'tunnel_parents',
+  'community_id',
 ] as const;
 
 export interface FieldTally {

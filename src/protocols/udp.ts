@@ -10,7 +10,7 @@
 export const UDP_HEADER_LENGTH = 8;
 
 /** Well-known UDP ports of the tunnels tapwire decodes. */
-export const UdpPort = { VXLAN: 4789, GENEVE: 6081, TZSP: 37008 } as const;
+export const UdpPort = { VXLAN: 4789, GENEVE: 6081, TZSP: 37008, MPLS: 6635 } as const;
 
 export function udpSrcPort(view: DataView, off: number): number {
   return view.getUint16(off);

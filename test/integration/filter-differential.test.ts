@@ -12,8 +12,40 @@ import { compileFilter, FilterSyntaxError, SUPPORTED_LINKTYPES } from '../../src
 import { generate, vocabulary } from './filter-exprgen.js';
 import { type Capture, cleanup, corpusDir, FIXTURES, haveTcpdump, linktypeOf, loadGroup, tcpdumpVerdicts } from './filter-tcpdump.js';
 
-/** Expressions where tapwire knowingly differs from libpcap 1.10.3, with the reason. */
-const KNOWN: { match: RegExp; reason: string }[] = [];
+type Verdicts = Uint8Array | string;
+/** Verdicts with out-of-range loads read as 0, filled in for expressions that differ. */
+const lenientVerdicts = new Map<string, Uint8Array>();
+const keepsNone = (v: Verdicts) => typeof v !== 'string' && v.every((x) => x === 0);
+
+/**
+ * Where tapwire knowingly differs from libpcap 1.10.3, with the reason. Each entry says which
+ * expressions and which kind of difference it covers; anything else fails the test.
+ */
+const KNOWN: { reason: string; covers: (expr: string, tcpdump: Verdicts, tapwire: Verdicts) => boolean }[] = [
+  {
+    reason: 'libpcap\'s optimiser misses some contradictions that tapwire detects (e.g. two port tests on one field '
+      + 'through both address families); tapwire then refuses the filter with "expression rejects all packets", '
+      + 'as tcpdump does for the ones it finds. Neither keeps a packet.',
+    covers: (_e, t, w) => keepsNone(t) && w === 'expression rejects all packets',
+  },
+  {
+    reason: 'After `geneve`, libpcap reads the inner offsets from BPF scratch memory that the failed `geneve` test '
+      + 'never wrote (uninitialised in bpf_filter); tapwire starts those registers at 0. Only expressions where '
+      + 'something after `geneve` is evaluated although `geneve` was false are affected.',
+    covers: (e) => /geneve/.test(e) && /\bor\b|\|\||\bnot\b/.test(e),
+  },
+  {
+    reason: 'libpcap\'s optimiser deletes a load whose value cannot change the result (e.g. the HTTP payload word '
+      + 'when a later `ip proto \\tcp` accepts the packet anyway); on packets too short for that load, BPF as '
+      + 'written (and tapwire) rejects at the out-of-range load while optimised libpcap does not read it. Covered '
+      + 'only when every differing packet gets tcpdump\'s verdict once that load is read as "don\'t care".',
+    covers: (e, t, w) => {
+      if (typeof t === 'string' || typeof w === 'string') return false;
+      const lenient = lenientVerdicts.get(e);
+      return lenient !== undefined && t.every((v, k) => v === w[k] || v === lenient[k]);
+    },
+  },
+];
 
 function captureFiles(dir: string): string[] {
   const out: string[] = [];
@@ -61,10 +93,11 @@ test('differential: tapwire verdicts equal tcpdump verdicts packet by packet', {
     const ethernet = lt === 1;
     const ipOnly = lt === 101 || lt === 228 || lt === 229;
     const voc = vocabulary(ethernet || ipOnly ? [cap.batch] : [], ipOnly);
-    for (const expr of generate(ethernet ? 1100 : 40, 0x7a9 + lt, voc, ethernet)) jobs.push({ cap, expr });
+    for (const expr of generate(ethernet ? 1100 : Number(process.env.TAPWIRE_FILTER_OTHER ?? 40), (Number(process.env.TAPWIRE_FILTER_SEED ?? 0x7a9)) + lt, voc, ethernet)) jobs.push({ cap, expr });
   }
   const oracle = await tcpdumpVerdicts(jobs);
   let agree = 0, known = 0, packets = 0;
+  const knownSeen: string[] = [];
   const differ: string[] = [];
   jobs.forEach(({ cap, expr }, i) => {
     const want = oracle[i]!;
@@ -74,14 +107,22 @@ test('differential: tapwire verdicts equal tcpdump verdicts packet by packet', {
     if (typeof want === 'string' || typeof got === 'string') same = typeof want === 'string' && typeof got === 'string';
     else same = want.every((v, k) => v === got[k]);
     if (same) { agree++; return; }
-    const why = KNOWN.find((k) => k.match.test(expr));
-    if (why) { known++; return; }
+    if (typeof want !== 'string' && typeof got !== 'string') {
+      const f = compileFilter(expr, cap.linktype, { lenientLoads: true });
+      const v = new Uint8Array(cap.batch.count);
+      f.matchBatch(cap.batch, v);
+      lenientVerdicts.set(expr, v);
+    }
+    const why = KNOWN.findIndex((k) => k.covers(expr, want, got));
+    if (why >= 0) { known++; knownSeen.push(`  known #${why + 1}: [linktype ${cap.linktype}] ${expr}`); return; }
     const detail = typeof want === 'string' || typeof got === 'string'
       ? `tcpdump: ${typeof want === 'string' ? want : `keeps ${want.reduce((a, b) => a + b, 0)}`}; tapwire: ${typeof got === 'string' ? got : `keeps ${got.reduce((a, b) => a + b, 0)}`}`
       : `packets ${Array.from(want).map((v, k) => (v !== got[k] ? k : -1)).filter((k) => k >= 0).slice(0, 8).join(',')} differ`;
     differ.push(`[linktype ${cap.linktype}] ${expr} :: ${detail}`);
   });
   cleanup();
+  for (const line of knownSeen) console.log(line);
+  KNOWN.forEach((k, i) => console.log(`  known #${i + 1}: ${k.reason}`));
   console.log(`filters: ${agree} agree, ${differ.length + known} differ (${known} known, listed with reasons) over ${jobs.length} runs, ${packets} packet verdicts`);
   assert.deepEqual(differ, []);
 });

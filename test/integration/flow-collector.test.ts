@@ -95,6 +95,25 @@ async function exportTo(records: FlowRecord[], protocol: 'ipfix' | 'netflow9', p
   return x;
 }
 
+/** softflowd -r exits when the file is done, but can linger: then its control socket stops it. */
+async function runSoftflowd(file: string, port: number, ctl: string): Promise<string> {
+  fs.rmSync(ctl, { force: true });
+  const logFile = ctl + '.log';
+  const args = ['-r', file, '-n', `127.0.0.1:${port}`, '-v', '9', '-6', '-c', ctl, '-p', ctl + '.pid', '-d'];
+  const p = spawn('sh', ['-c', 'exec softflowd "$@" >"$LOG" 2>&1 </dev/null', 'sh', ...args], { stdio: 'ignore', env: { ...process.env, LOG: logFile } });
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  const timer = new Promise<string>((r) => setTimeout(() => r('timeout'), 5000));
+  if ((await Promise.race([exited.then(() => 'exit'), timer])) === 'timeout') {
+    spawnSync('softflowctl', ['-c', ctl, 'shutdown'], { stdio: 'ignore' });
+    const t2 = new Promise<string>((r) => setTimeout(() => r('timeout'), 2000));
+    if ((await Promise.race([exited.then(() => 'exit'), t2])) === 'timeout') p.kill('SIGKILL');
+  }
+  fs.rmSync(ctl, { force: true });
+  const out = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
+  fs.rmSync(logFile, { force: true });
+  return out;
+}
+
 const skip = !have('nfcapd') || !have('nfdump') ? 'nfcapd/nfdump not installed' : false;
 
 for (const rel of CAPTURES) {
@@ -115,9 +134,10 @@ for (const rel of CAPTURES) {
     if (have('softflowd')) {
       const c3 = await startNfcapd();
       const ctl = path.join(os.tmpdir(), `tapwire-softflowd-${process.pid}.ctl`);
-      spawnSync('softflowd', ['-r', file, '-n', `127.0.0.1:${c3.port}`, '-v', '9', '-6', '-c', ctl, '-p', ctl + '.pid', '-d'], { encoding: 'utf8' });
+      const log = await runSoftflowd(file, c3.port, ctl);
       const sf = await stopAndRead(c3);
       softflowd = `softflowd (NetFlow v9, its own flow rules): ${sf.flows} flows, ${sf.packets} packets, ${sf.bytes} bytes`;
+      if (!(sf.flows > 0)) softflowd += '\n' + log;
     }
     console.log(
       [

@@ -182,7 +182,7 @@ test('link layers: SLL, SLL2, NULL (both byte orders), LOOP, RAW, PPP, C-HDLC', 
   assert.equal(decode(h('00000002', IPV4_UDP), LinkType.NULL).path, 'null:ip:udp:data');
   assert.equal(decode(h('00000002', IPV4_UDP), LinkType.LOOP).path, 'null:ip:udp:data');
   assert.equal(decode(h(IPV4_UDP), LinkType.RAW).path, 'raw:ip:udp:data');
-  assert.equal(decode(h(IPV4_UDP), LinkType.IPV4).path, 'raw:ip:udp:data');
+  assert.equal(decode(h(IPV4_UDP), LinkType.IPV4).path, 'ip:udp:data'); // tshark: no 'raw' for LINKTYPE_IPV4
   assert.equal(decode(h('ff03 0021', IPV4_UDP), LinkType.PPP).path, 'ppp:ip:udp:data');
   assert.equal(decode(h('0281', '00011140', IPV4_UDP), LinkType.PPP).path, 'ppp:mpls:ip:udp:data');
   assert.equal(decode(h('0f00 0800', IPV4_UDP), LinkType.C_HDLC).path, 'chdlc:ip:udp:data');

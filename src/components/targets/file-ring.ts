@@ -46,7 +46,7 @@ const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 export class FileRing {
   /** Closed files still on disk, oldest first. */
   readonly closed: ClosedFile[] = [];
-  /** Every on_close run, for tests and for close() to wait on. */
+  /** The latest on_close runs (at most 1000), for tests and diagnostics. */
   readonly onCloseRuns: { path: string; ok: boolean }[] = [];
   private seq = 0;
   private readonly pending = new Set<Promise<void>>();
@@ -82,11 +82,11 @@ export class FileRing {
     }
     found.sort((a, b) => a.closedMs - b.closedMs);
     this.closed.push(...found);
-    if (!this.patterned && this.o.maxFiles && found.length > 0) {
-      // Continue the ring after the newest file instead of overwriting it first.
-      const newest = path.basename(found[found.length - 1].path);
-      const n = Number(newest.slice(stem.length, newest.length - ext.length));
-      if (Number.isFinite(n)) this.seq = n + 1;
+    if (!this.patterned && found.length > 0) {
+      // Continue the numbers after the newest file instead of overwriting it first
+      // (a ring: after the most recently written; otherwise: after the highest number).
+      const num = (f: ClosedFile): number => Number(path.basename(f.path).slice(stem.length, path.basename(f.path).length - ext.length));
+      this.seq = (this.o.maxFiles ? num(found[found.length - 1]) : Math.max(...found.map(num))) + 1;
     }
   }
 
@@ -130,6 +130,7 @@ export class FileRing {
           // A failing hook must never stop the capture: count it and go on.
           if (err) this.o.counters.error('on_close');
           this.onCloseRuns.push({ path: p, ok: !err });
+          if (this.onCloseRuns.length > 1000) this.onCloseRuns.shift();
           resolve();
         });
       });

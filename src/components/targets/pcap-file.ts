@@ -9,6 +9,11 @@
  * truncated back to the last whole record, counted (errors.write) and its packets dropped
  * with reason `error`; the target keeps going with the next batch.
  *
+ * Reload: the pipeline starts the new targets before it closes the old ones. A file this
+ * process has already written (the same plain path in the old and new config) is continued,
+ * not truncated: pcapng gets a new section (SHB + IDBs), pcap gets more records when its
+ * header is the same (else it starts over, as a changed link type or snaplen needs).
+ *
  * Time: rotation and file names use ctx.nowMs, taken as milliseconds since the epoch (the
  * pipeline sets it to packet time on replay, so a replayed capture rotates as it would have
  * live). Intervals are aligned to the epoch in UTC, or in local time with `utc: false`.
@@ -24,6 +29,9 @@ import { CAPTURE_KEYS, captureOptions, durationValue, sizeValue, validateCapture
 import { FileRing } from './file-ring.js';
 import { StreamEncoder } from './stream-encoder.js';
 import { unsupportedDirectives } from './strftime.js';
+
+/** Files written by this process: a reloaded target continues them instead of truncating. */
+const WRITTEN = new Set<string>();
 
 export interface PcapFileOptions extends CaptureOptions {
   path: string;
@@ -75,6 +83,8 @@ export class PcapFileTarget implements Target {
     const dir = path.dirname(this.o.path);
     if (!dir.includes('%')) {
       try {
+        // An output directory that does not exist yet is created, as a broker's first run needs.
+        fs.mkdirSync(dir, { recursive: true });
         fs.accessSync(dir, fs.constants.W_OK);
       } catch (e) {
         throw new TapwireError('E_OUTPUT', `target ${this.name}: cannot write in ${dir} (${(e as NodeJS.ErrnoException).code}); create the directory or fix its permissions`, ExitCode.output);
@@ -157,26 +167,31 @@ export class PcapFileTarget implements Target {
 
   private async openFile(now: number): Promise<boolean> {
     const p = this.ring.nextPath(now);
+    let header = this.enc.fileHeader() ?? this.defaultHeader();
+    let at = 0;
     try {
       fs.mkdirSync(path.dirname(p), { recursive: true }); // strftime directories (%Y/%m/...)
-      this.fh = await fs.promises.open(p, 'w');
+      at = WRITTEN.has(p) ? await continuable(p, this.enc.format, header) : -1;
+      this.fh = await fs.promises.open(p, at >= 0 ? 'r+' : 'w');
     } catch {
       this.counters.error('open');
       this.fh = null;
       return false;
     }
+    WRITTEN.add(p);
+    if (at < 0) at = 0;
+    else if (this.enc.format === 'pcap') header = new Uint8Array(0); // same header: records follow
     this.filePath = p;
-    this.fileSize = 0;
+    this.fileSize = at;
     this.filePackets = 0;
     this.openedAny = true;
     this.nextRotateMs = this.o.rotateIntervalMs ? nextBoundary(now, this.o.rotateIntervalMs, this.o.utc) : Infinity;
-    const header = this.enc.fileHeader() ?? this.defaultHeader();
-    if (!(await this.writeAll(this.fh, header, 0, header.length))) {
+    if (header.length > 0 && !(await this.writeAll(this.fh, header, 0, header.length))) {
       await this.fh.close().catch(() => undefined);
       this.fh = null;
       return false;
     }
-    this.fileSize = header.length;
+    this.fileSize = at + header.length;
     return true;
   }
 
@@ -202,6 +217,27 @@ export class PcapFileTarget implements Target {
     const last = this.ring.closed.length ? this.ring.closed[this.ring.closed.length - 1].closedMs : 0;
     await this.closeFile(Math.max(last, Date.now()));
     await this.ring.settle();
+  }
+}
+
+/**
+ * Where a file written earlier by this process can be continued: its size, when it is a
+ * pcapng (a new section may follow) or a pcap with exactly our header; -1 to start over.
+ */
+async function continuable(p: string, format: 'pcap' | 'pcapng', header: Uint8Array): Promise<number> {
+  let fh: fs.promises.FileHandle | null = null;
+  try {
+    fh = await fs.promises.open(p, 'r');
+    const size = (await fh.stat()).size;
+    if (size === 0) return -1;
+    if (format === 'pcapng') return size;
+    const head = new Uint8Array(header.length);
+    await fh.read(head, 0, head.length, 0);
+    return Buffer.compare(head, header) === 0 ? size : -1;
+  } catch {
+    return -1;
+  } finally {
+    await fh?.close();
   }
 }
 

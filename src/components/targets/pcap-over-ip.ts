@@ -13,6 +13,11 @@
  * Counters: the target's `out` counts packets that reached at least one client, its
  * queue_full drops those that reached none, target_down those that came while no client was
  * connected. `clientCounters()` has each client's in / out / queue_full.
+ *
+ * Reload: the pipeline starts the new targets before it closes the old ones, so a new
+ * pcap_over_ip on the same address would find the port taken. Instead it takes over the
+ * listening socket and, when the stream format is unchanged, the connected clients, which
+ * then go on reading one uninterrupted stream (a format change closes them; they reconnect).
  */
 import net from 'node:net';
 import type { PacketBatch } from '../../core/batch.js';
@@ -32,7 +37,12 @@ interface Client {
   socket: net.Socket;
   counters: ComponentCounters;
   headerSent: boolean;
+  /** The target serving the client now (changes when a reload hands clients over). */
+  owner: PcapOverIpTarget;
 }
+
+/** Listening targets of this process by address, for the hand-over on reload. */
+const LISTENERS = new Map<string, PcapOverIpTarget>();
 
 export class PcapOverIpTarget implements Target {
   readonly type = 'pcap_over_ip';
@@ -61,8 +71,14 @@ export class PcapOverIpTarget implements Target {
     return [...this.pastClients, ...[...this.clients].map((c) => c.counters)];
   }
 
+  private get key(): string {
+    return `${this.o.listen.host}|${this.o.listen.port}`;
+  }
+
   async start(): Promise<void> {
-    const server = net.createServer((socket) => this.accept(socket));
+    const prev = this.o.listen.port !== 0 ? LISTENERS.get(this.key) : undefined;
+    if (prev && prev.server) return this.takeOver(prev);
+    const server = net.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) =>
         reject(new TapwireError('E_OUTPUT', `target ${this.name}: cannot listen on ${this.o.listen.host}:${this.o.listen.port} (${e.code ?? e.message})`, ExitCode.output)),
@@ -70,7 +86,31 @@ export class PcapOverIpTarget implements Target {
       server.listen(this.o.listen.port, this.o.listen.host, () => resolve());
     });
     server.on('error', () => this.counters.error('server'));
+    this.serve(server);
+  }
+
+  private serve(server: net.Server): void {
+    server.removeAllListeners('connection');
+    server.on('connection', (socket: net.Socket) => this.accept(socket));
     this.server = server;
+    if (this.o.listen.port !== 0) LISTENERS.set(this.key, this);
+  }
+
+  private takeOver(prev: PcapOverIpTarget): void {
+    const server = prev.server as net.Server;
+    prev.server = null;
+    this.serve(server);
+    const sameStream = prev.o.format === this.o.format && prev.o.snaplen === this.o.snaplen && prev.o.nanos === this.o.nanos && (this.o.linktype === undefined || this.o.linktype === prev.enc.linktype);
+    if (sameStream) this.enc.continueFrom(prev.enc);
+    for (const client of prev.clients) {
+      prev.clients.delete(client);
+      if (!sameStream) {
+        client.socket.end();
+        continue;
+      }
+      client.owner = this;
+      this.clients.add(client);
+    }
   }
 
   private accept(socket: net.Socket): void {
@@ -78,15 +118,17 @@ export class PcapOverIpTarget implements Target {
       socket,
       counters: new ComponentCounters('target', `${this.name}[${socket.remoteAddress}:${socket.remotePort}]`, this.type),
       headerSent: false,
+      owner: this,
     };
     socket.setNoDelay(true);
     socket.resume(); // clients have nothing to say; do not let their bytes pile up
     socket.on('error', () => {
-      this.counters.error('client');
+      client.owner.counters.error('client');
       socket.destroy();
     });
     socket.on('close', () => {
-      if (this.clients.delete(client)) this.pastClients.push(client.counters);
+      const owner = client.owner;
+      if (owner.clients.delete(client)) owner.pastClients.push(client.counters);
     });
     this.clients.add(client);
     const header = this.enc.fileHeader();
@@ -144,6 +186,7 @@ export class PcapOverIpTarget implements Target {
   }
 
   async close(): Promise<void> {
+    if (LISTENERS.get(this.key) === this) LISTENERS.delete(this.key);
     const server = this.server;
     this.server = null;
     const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();

@@ -55,6 +55,15 @@ export class StreamEncoder {
     this.view = new DataView(this.buf.buffer);
   }
 
+  /** Continues the stream of another encoder (reload): same link type and interface ids. */
+  continueFrom(prev: StreamEncoder): void {
+    this.linktype = prev.linktype;
+    this.idbs.length = 0;
+    this.idbs.push(...prev.idbs);
+    this.ifaceIds.clear();
+    for (const [k, v] of prev.ifaceIds) this.ifaceIds.set(k, v);
+  }
+
   /** The bytes a new file or client starts with, or null while a pcap's link type is unknown. */
   fileHeader(): Uint8Array | null {
     if (this.format === 'pcap') return this.linktype === undefined ? null : encodePcapHeader(this.linktype, this.snaplen, this.nanos);

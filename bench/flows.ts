@@ -159,7 +159,9 @@ export async function runBench(ctx: Ctx): Promise<void> {
     if (have('softflowd')) {
       const c2 = await collector();
       const ctl = path.join(out, 'softflowd.ctl');
-      const peer = await run('softflowd', ['-r', pcap, '-n', `127.0.0.1:${c2.port}`, '-v', '10', '-6', '-d', '-c', ctl, '-p', ctl + '.pid'], {}, 0);
+      // Through sh with stdin from /dev/null and a time limit: softflowd -r exits at the end
+      // of the file, but has been seen to stall when started straight from node.
+      const peer = await run('sh', ['-c', 'exec timeout 900 softflowd -r "$1" -n "$2" -v 10 -6 -d -c "$3" -p "$3.pid" </dev/null', 'sh', pcap, `127.0.0.1:${c2.port}`, ctl], {}, 0);
       const got2 = await c2.stop();
       const sfPackets = Number(/Packets processed: (\d+)/.exec(peer.out)?.[1] ?? NaN);
       const sfFlows = /Flows exported: (\d+)/.exec(peer.out)?.[1] ?? '?';

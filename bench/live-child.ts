@@ -4,10 +4,17 @@
  *   node live-child.js read IFACE OUT.pcap          tapwire read -i IFACE -w OUT
  *   node live-child.js vxlan socket|pcap IFACE HOST OUT.pcap   vxlan source -> pcap file
  */
+import fs from 'node:fs';
 import { readLive, type LiveRunStats } from '../src/cli/commands/live.js';
 import { SOURCE_TYPES } from '../src/components/sources/index.js';
 import type { MirrorSource } from '../src/components/sources/mirror-source.js';
 import { CaptureWriter } from '../src/formats/capture-writer.js';
+
+/** CPU of the main (event-loop) thread alone, in seconds (clock ticks of 10 ms). */
+function mainThreadCpu(): number {
+  const f = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
 
 async function main(): Promise<void> {
   const [mode, ...args] = process.argv.slice(2);
@@ -15,12 +22,14 @@ async function main(): Promise<void> {
     const [iface, out] = args;
     let stats: LiveRunStats | null = null;
     let cpu0 = process.cpuUsage();
-    const done = readLive({ iface, write: out, quiet: true, bufferKiB: 65536, onStats: (s) => (stats = s) });
+    const dispatch = process.env.TAPWIRE_LIVE_DISPATCH === 'thread' ? 'thread' : 'poll';
+    const done = readLive({ iface, write: out, quiet: true, bufferKiB: 65536, dispatch, onStats: (s) => (stats = s) });
     cpu0 = process.cpuUsage();
+    const main0 = mainThreadCpu();
     process.stderr.write('READY\n');
     await done;
     const cpu = process.cpuUsage(cpu0);
-    process.stdout.write(JSON.stringify({ ...stats!, cpuSeconds: (cpu.user + cpu.system) / 1e6 }) + '\n');
+    process.stdout.write(JSON.stringify({ ...stats!, cpuSeconds: (cpu.user + cpu.system) / 1e6, mainCpuSeconds: mainThreadCpu() - main0 }) + '\n');
     return;
   }
   const [receive, iface, host, out] = args;

@@ -3,6 +3,8 @@
  * from a network namespace at increasing rates; on the other end `tapwire read -i IF -w F`
  * and `tcpdump -i IF -w F` run in turn on the same traffic. For each rate: packets the veth
  * delivered (the sent count), what each tool wrote and lost, and its CPU per packet. Then
+ * tapwire also runs with its alternative dispatch (a libuv pool thread blocking in
+ * pcap_dispatch) to compare with the default (uv_poll readiness, dispatch on the event loop).
  * VXLAN receive: the same packets VXLAN-encapsulated to the vxlan source (socket path and
  * pcap path), against tcpdump capturing that traffic.
  *
@@ -28,6 +30,8 @@ interface Run {
   captured: number;
   dropped: number;
   cpuSeconds: number;
+  /** tapwire: CPU of the event-loop thread alone. */
+  mainCpuSeconds?: number;
 }
 
 function sh(cmd: string, args: string[]): string {
@@ -169,8 +173,8 @@ function replay(v: Veth, file: string, rate: number | 'top'): void {
   sh('ip', ['netns', 'exec', v.ns, 'tcpreplay', '-q', '-i', v.inner, ...args, file]);
 }
 
-async function runTapwire(v: Veth, args: string[], file: string, rate: number | 'top'): Promise<Run> {
-  const p = spawn(process.execPath, [child, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function runTapwire(v: Veth, args: string[], file: string, rate: number | 'top', env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const p = spawn(process.execPath, [child, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const out = collect(p);
   await waitReady(p);
   const rx0 = v.rx();
@@ -179,8 +183,8 @@ async function runTapwire(v: Veth, args: string[], file: string, rate: number | 
   await sleep(1500);
   const sent = v.rx() - rx0;
   p.kill('SIGINT');
-  const r = JSON.parse((await out).trim().split('\n').at(-1)!) as { captured: number; droppedKernel?: number; droppedInterface?: number; dropped?: number; cpuSeconds: number };
-  return { sent, captured: r.captured, dropped: r.dropped ?? (r.droppedKernel ?? 0) + (r.droppedInterface ?? 0), cpuSeconds: r.cpuSeconds };
+  const r = JSON.parse((await out).trim().split('\n').at(-1)!) as { captured: number; droppedKernel?: number; droppedInterface?: number; dropped?: number; cpuSeconds: number; mainCpuSeconds?: number };
+  return { sent, captured: r.captured, dropped: r.dropped ?? (r.droppedKernel ?? 0) + (r.droppedInterface ?? 0), cpuSeconds: r.cpuSeconds, mainCpuSeconds: r.mainCpuSeconds };
 }
 
 async function runTcpdump(v: Veth, out: string, file: string, rate: number | 'top', filter: string[] = []): Promise<Run> {
@@ -204,7 +208,8 @@ async function runTcpdump(v: Veth, out: string, file: string, rate: number | 'to
 function line(name: string, r: Run): string {
   const loss = r.sent ? (100 * (r.sent - r.captured)) / r.sent : 0;
   const us = r.captured ? (r.cpuSeconds * 1e6) / r.captured : 0;
-  return `  ${name.padEnd(22)} sent ${String(r.sent).padStart(7)}  written ${String(r.captured).padStart(7)}  kernel drops ${String(r.dropped).padStart(6)}  loss ${loss.toFixed(2).padStart(6)} %  CPU ${us.toFixed(2)} µs/packet`;
+  const main = r.mainCpuSeconds !== undefined && r.captured ? ` (event-loop thread ${((r.mainCpuSeconds * 1e6) / r.captured).toFixed(2)})` : '';
+  return `  ${name.padEnd(22)} sent ${String(r.sent).padStart(7)}  written ${String(r.captured).padStart(7)}  kernel drops ${String(r.dropped).padStart(6)}  loss ${loss.toFixed(2).padStart(6)} %  CPU ${us.toFixed(2)} µs/packet${main}`;
 }
 
 export async function run(ctx: { pcap: string; packets: number; log: (l: string) => void }): Promise<void> {
@@ -225,8 +230,10 @@ export async function run(ctx: { pcap: string; packets: number; log: (l: string)
     for (const rate of rates) {
       ctx.log(` rate ${rate === 'top' ? 'top speed' : `${rate / 1000} kpps`}:`);
       const t = await runTapwire(v, ['read', v.outer, path.join(dir, 'tw.pcap')], plain, rate);
+      const th = await runTapwire(v, ['read', v.outer, path.join(dir, 'tw.pcap')], plain, rate, { TAPWIRE_LIVE_DISPATCH: 'thread' });
       const d = await runTcpdump(v, path.join(dir, 'td.pcap'), plain, rate);
       ctx.log(line('tapwire read -i', t));
+      ctx.log(line('  (pool-thread dispatch)', th));
       ctx.log(line('tcpdump -i -w', d));
       if (t.captured >= t.sent && typeof rate === 'number') best.tapwire = rate;
       if (d.captured >= d.sent && typeof rate === 'number') best.tcpdump = rate;

@@ -47,6 +47,9 @@ typedef struct capture {
   unsigned char *pend;
   struct pcap_pkthdr pend_hdr;
   int has_pend;
+  /* Thread mode (measured against the poll mode, see src/live/README.md): a dispatch runs
+   * on the libuv pool, blocking; close() waits for it to come back. */
+  int busy, close_pending, blocking;
 } capture;
 
 /* Where dispatch() appends: the batch's buffer and columns. */
@@ -62,6 +65,8 @@ typedef struct sink {
   int hdr_mode;
   capture *c;
 } sink;
+
+static void do_close(capture *c);
 
 #define HDR_LEN(s) ((s)->hdr_mode ? 16u : 0u)
 
@@ -306,54 +311,130 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* Reads dispatch()'s arguments a[1..9] (buffer, position, columns, start, hdrMode). */
+static int parse_sink(napi_env env, napi_value *a, size_t argc, capture *c, sink *s) {
+  size_t ncap = 0;
+  uint32_t pos = 0, start = 0;
+  int32_t hdr_mode = 0;
+  memset(s, 0, sizeof *s);
+  s->buf = typed_data(env, a[1], &s->len);
+  napi_get_value_uint32(env, a[2], &pos);
+  s->offset = typed_data(env, a[3], &ncap);
+  s->caplen = typed_data(env, a[4], NULL);
+  s->wirelen = typed_data(env, a[5], NULL);
+  s->tssec = typed_data(env, a[6], NULL);
+  s->tsnsec = typed_data(env, a[7], NULL);
+  napi_get_value_uint32(env, a[8], &start);
+  if (argc >= 10) napi_get_value_int32(env, a[9], &hdr_mode);
+  if (!s->buf || !s->offset || !s->caplen || !s->wirelen || !s->tssec || !s->tsnsec) {
+    throw_pcap(env, "E_NATIVE", "dispatch", "bad buffer or column arguments");
+    return 0;
+  }
+  s->pos = pos;
+  s->idx = start;
+  s->cap = (uint32_t)ncap;
+  s->c = c;
+  s->nano = pcap_get_tstamp_precision(c->pcap) == PCAP_TSTAMP_PRECISION_NANO;
+  s->hdr_mode = hdr_mode;
+  return 1;
+}
+
+/* Delivers the packet kept from the previous call; false when it still does not fit. */
+static int put_pending(sink *s) {
+  capture *c = s->c;
+  if (!c->has_pend) return 1;
+  if (!fits(s, c->pend_hdr.caplen)) return 0;
+  put(s, &c->pend_hdr, c->pend);
+  c->has_pend = 0;
+  return 1;
+}
+
 /* dispatch(handle, buf, pos, offset, caplen, wirelen, tsSec, tsNsec, start, hdrMode) -> count.
  * Appends packets at buf[pos..] and columns[start..] until the buffer or columns are full
  * or the kernel has nothing more buffered. */
 static napi_value Dispatch(napi_env env, napi_callback_info info) {
   size_t argc = 10;
-  napi_value a[10];
+  napi_value a[10], r;
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
   capture *c = get_capture(env, a[0]);
   if (!c) return NULL;
   sink s;
-  int32_t hdr_mode = 0;
-  size_t ncap = 0;
-  uint32_t pos, start;
-  memset(&s, 0, sizeof s);
-  s.buf = typed_data(env, a[1], &s.len);
-  napi_get_value_uint32(env, a[2], &pos);
-  s.offset = typed_data(env, a[3], &ncap);
-  s.caplen = typed_data(env, a[4], NULL);
-  s.wirelen = typed_data(env, a[5], NULL);
-  s.tssec = typed_data(env, a[6], NULL);
-  s.tsnsec = typed_data(env, a[7], NULL);
-  napi_get_value_uint32(env, a[8], &start);
-  if (argc >= 10) napi_get_value_int32(env, a[9], &hdr_mode);
-  if (!s.buf || !s.offset || !s.caplen || !s.wirelen || !s.tssec || !s.tsnsec) return throw_pcap(env, "E_NATIVE", "dispatch", "bad buffer or column arguments");
-  s.pos = pos;
-  s.idx = start;
-  s.cap = (uint32_t)ncap;
-  s.c = c;
-  s.nano = pcap_get_tstamp_precision(c->pcap) == PCAP_TSTAMP_PRECISION_NANO;
-  s.hdr_mode = hdr_mode;
-  napi_value r;
-  if (c->has_pend) {
-    if (!fits(&s, c->pend_hdr.caplen)) {
-      napi_create_uint32(env, 0, &r);
-      return r;
+  if (!parse_sink(env, a, argc, c, &s)) return NULL;
+  if (put_pending(&s)) {
+    /* -1: everything buffered; in TPACKET_V3 mode that is the blocks the kernel retired. */
+    while (!c->has_pend && s.idx < s.cap) {
+      uint32_t before = s.added;
+      int rc = pcap_dispatch(c->pcap, -1, on_packet, (u_char *)&s);
+      if (rc == PCAP_ERROR) return throw_pcap(env, "E_CAPTURE", "capture failed", pcap_geterr(c->pcap));
+      if (rc == PCAP_ERROR_BREAK || s.added == before) break;
     }
-    put(&s, &c->pend_hdr, c->pend);
-    c->has_pend = 0;
-  }
-  /* -1: everything buffered; in TPACKET_V3 mode that is the blocks the kernel retired. */
-  while (!c->has_pend && s.idx < s.cap) {
-    uint32_t before = s.added;
-    int rc = pcap_dispatch(c->pcap, -1, on_packet, (u_char *)&s);
-    if (rc == PCAP_ERROR) return throw_pcap(env, "E_CAPTURE", "capture failed", pcap_geterr(c->pcap));
-    if (rc == PCAP_ERROR_BREAK || s.added == before) break;
   }
   napi_create_uint32(env, s.added, &r);
   return r;
+}
+
+/* Thread mode: the same dispatch, blocking on a libuv pool thread (up to the timeout). */
+typedef struct job {
+  napi_async_work work;
+  napi_ref cb;
+  sink s;
+  int rc;
+  char err[PCAP_ERRBUF_SIZE];
+} job;
+
+static void job_execute(napi_env env, void *data) {
+  job *j = data;
+  capture *c = j->s.c;
+  if (!put_pending(&j->s)) return;
+  int rc = pcap_dispatch(c->pcap, -1, on_packet, (u_char *)&j->s);
+  if (rc == PCAP_ERROR) {
+    j->rc = -1;
+    snprintf(j->err, sizeof j->err, "%s", pcap_geterr(c->pcap));
+  }
+}
+
+static void job_complete(napi_env env, napi_status status, void *data) {
+  job *j = data;
+  capture *c = j->s.c;
+  c->busy = 0;
+  napi_value cb, global, argv[2];
+  napi_get_reference_value(env, j->cb, &cb);
+  napi_get_global(env, &global);
+  if (j->rc < 0) napi_create_string_utf8(env, j->err, NAPI_AUTO_LENGTH, &argv[0]);
+  else napi_get_null(env, &argv[0]);
+  napi_create_uint32(env, j->s.added, &argv[1]);
+  napi_delete_reference(env, j->cb);
+  napi_delete_async_work(env, j->work);
+  free(j);
+  if (c->close_pending) do_close(c);
+  napi_call_function(env, global, cb, 2, argv, NULL);
+}
+
+/* dispatchThread(handle, buf, pos, offset, caplen, wirelen, tsSec, tsNsec, start, hdrMode, cb):
+ * cb(error | null, count). The caller keeps the buffer and columns alive until cb. */
+static napi_value DispatchThread(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value a[11], name;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  capture *c = get_capture(env, a[0]);
+  if (!c) return NULL;
+  if (c->busy) return throw_pcap(env, "E_NATIVE", "dispatchThread", "a dispatch is already running");
+  job *j = calloc(1, sizeof *j);
+  if (!parse_sink(env, a, 10, c, &j->s)) {
+    free(j);
+    return NULL;
+  }
+  if (!c->blocking) {
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_setnonblock(c->pcap, 0, err);
+    c->blocking = 1;
+  }
+  napi_create_reference(env, a[10], 1, &j->cb);
+  napi_create_string_utf8(env, "tapwire:pcap-dispatch", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, job_execute, job_complete, j, &j->work);
+  c->busy = 1;
+  napi_queue_async_work(env, j->work);
+  return NULL;
 }
 
 /* wait(handle, timeoutMs, cb): cb(status) once, when readable (1), on timeout (0),
@@ -434,13 +515,23 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   napi_get_value_external(env, a[0], (void **)&c);
   if (!c || c->closed) return NULL;
   c->closed = 1;
+  if (c->busy) {
+    /* A pool thread is inside pcap_dispatch: wake it; the job's completion closes. */
+    c->close_pending = 1;
+    pcap_breakloop(c->pcap);
+    return NULL;
+  }
+  do_close(c);
+  return NULL;
+}
+
+static void do_close(capture *c) {
   uv_poll_stop(&c->poll);
   uv_timer_stop(&c->timer);
   pcap_close(c->pcap);
   c->pcap = NULL;
   uv_close((uv_handle_t *)&c->poll, on_uv_closed);
   uv_close((uv_handle_t *)&c->timer, on_uv_closed);
-  return NULL;
 }
 
 static void put_addr(napi_env env, napi_value list, uint32_t *k, struct sockaddr *sa) {
@@ -568,6 +659,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor d[] = {
       {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
       {"dispatch", NULL, Dispatch, NULL, NULL, NULL, napi_default, NULL},
+      {"dispatchThread", NULL, DispatchThread, NULL, NULL, NULL, napi_default, NULL},
       {"wait", NULL, Wait, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, Stats, NULL, NULL, NULL, napi_default, NULL},
       {"inject", NULL, Inject, NULL, NULL, NULL, napi_default, NULL},

@@ -6,7 +6,7 @@
  * without libpcap's headers, or when the compiler fails, it prints one line and exits 0, so
  * offline features keep working and live capture reports what to install when used.
  *
- *   node scripts/build-addon.mjs            build unless build/Release/tapwire_pcap.node exists
+ *   node scripts/build-addon.mjs            build unless the addon exists and is newer than its sources
  *   node scripts/build-addon.mjs --force    rebuild
  */
 import { spawnSync } from 'node:child_process';
@@ -18,9 +18,17 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const addon = path.join(repo, 'build', 'Release', 'tapwire_pcap.node');
 const force = process.argv.includes('--force');
 
-if (!force && fs.existsSync(addon)) process.exit(0);
+/** The built addon is current when it is newer than every file it is built from. */
+function upToDate() {
+  if (!fs.existsSync(addon)) return false;
+  const built = fs.statSync(addon).mtimeMs;
+  const sources = [path.join(repo, 'binding.gyp'), ...fs.readdirSync(path.join(repo, 'native')).map((f) => path.join(repo, 'native', f))];
+  return sources.every((f) => fs.statSync(f).mtimeMs <= built);
+}
+
+if (!force && upToDate()) process.exit(0);
 if (!fs.existsSync('/usr/include/pcap/pcap.h')) {
-  console.log('tapwire: live capture disabled (no libpcap headers); to enable it: apt-get install libpcap-dev && npm rebuild');
+  console.log('tapwire: live capture disabled (no libpcap headers); to enable it: apt-get install libpcap-dev, then node scripts/build-addon.mjs (or npm rebuild tapwire)');
   process.exit(0);
 }
 

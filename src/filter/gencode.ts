@@ -775,4 +775,3 @@ function parseMac(s: string): number[] {
   return parts.map((p) => parseInt(p, 16));
 }
 
-export { TRUE };

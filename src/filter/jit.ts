@@ -91,12 +91,36 @@ class Emitter {
     return `((${t} = ${this.val(at)}) + ${size} <= caplen ? ${read(t)} : ${this.oob})`;
   }
 
+  /** True when evaluating b can neither fail (out-of-range, division) nor assign anything. */
+  private pure(b: Bool): boolean {
+    const val = (v: Val): boolean => {
+      switch (v.k) {
+        case 'k': case 'len': return true;
+        case 'ld': return v.at.k === 'k' && this.hoisted.has(`${v.size}:${v.at.v}`);
+        case 'bin': return v.op !== '/' && v.op !== '%' && val(v.a) && val(v.b);
+        case 'neg': return val(v.a);
+        default: return false;
+      }
+    };
+    switch (b.k) {
+      case 'true': case 'false': return true;
+      case 'and': case 'or': return this.pure(b.a) && this.pure(b.b);
+      case 'not': return this.pure(b.a);
+      case 'cmp': return val(b.a) && val(b.b);
+      default: return false;
+    }
+  }
+
   bool(b: Bool): string {
     switch (b.k) {
       case 'true': return 'true';
       case 'false': return 'false';
       case 'and': return `(${this.bool(b.a)} && ${this.bool(b.b)})`;
-      case 'or': return `(${this.bool(b.a)} || ${this.bool(b.b)})`;
+      case 'or':
+        // In the fast copy a pure `or` chain may be regrouped freely (no test can fail or
+        // assign): `ip and src X or ip and dst X or arp and ...` tests the type once per group.
+        if (this.safe && this.pure(b)) return `(${flat(factorOr(b), 'or').map((t) => this.bool(t)).join(' || ')})`;
+        return `(${this.bool(b.a)} || ${this.bool(b.b)})`;
       case 'not': return `!${this.bool(b.a)}`;
       case 'if': return `(${this.bool(b.c)} ? ${this.bool(b.a)} : ${this.bool(b.b)})`;
       case 'set': this.maxReg = Math.max(this.maxReg, b.r); return `((r${b.r} = ${this.val(b.v)}), true)`;
@@ -153,6 +177,37 @@ function protochain(data: Uint8Array, off: number, caplen: number, nl: number, v
   return -1;
 }
 
+const flat = (b: Bool, k: 'and' | 'or', out: Bool[] = []): Bool[] => {
+  if (b.k === k) { flat(b.a, k, out); flat(b.b, k, out); } else out.push(b);
+  return out;
+};
+const chain = (items: Bool[], k: 'and' | 'or'): Bool => items.reduce((a, b) => ({ k, a, b }));
+
+/**
+ * Regroups a pure `or` chain by the first test of each term, keeping the order in which
+ * groups first appear: (A and x) or (A and y) or (B and z) -> (A and (x or y)) or (B and z).
+ * Only used where no test can fail or assign, so the result is the same boolean function.
+ */
+function factorOr(b: Bool): Bool {
+  const groups = new Map<string, { head: Bool; rests: Bool[][] }>();
+  for (const term of flat(b, 'or')) {
+    const parts = flat(term, 'and');
+    const key = JSON.stringify(parts[0]);
+    let g = groups.get(key);
+    if (!g) { g = { head: parts[0]!, rests: [] }; groups.set(key, g); }
+    g.rests.push(parts.slice(1));
+  }
+  if (groups.size === flat(b, 'or').length) return b; // nothing shared
+  const out: Bool[] = [];
+  for (const { head, rests } of groups.values()) {
+    // head or (head and x) is head: a term that is the head alone absorbs the group.
+    if (rests.some((r) => r.length === 0)) { out.push(head); continue; }
+    const alts = rests.map((r) => chain(r, 'and'));
+    out.push({ k: 'and', a: head, b: alts.length === 1 ? alts[0]! : factorOr(chain(alts, 'or')) });
+  }
+  return chain(out, 'or');
+}
+
 function readAt(size: number, o: string): string {
   return size === 1 ? `data[off + ${o}]`
     : size === 2 ? `((data[off + ${o}] << 8) | data[off + ${o} + 1])`
@@ -195,7 +250,7 @@ export function emitSource(pred: Bool, lenient = false): string {
     const expr = e.bool(pred);
     const decls = ['bad = 0'];
     for (let i = 0; i < e.temps; i++) decls.push(`t${i} = 0`);
-    for (let i = 0; i <= e.maxReg; i++) decls.push(`r${i} = 0`);
+    // Registers (r0, r1, ...) are NOT reset here: see compileSource.
     const pre = e.prelude();
     return `${pre ? `${pre}\n` : ''}let ${decls.join(', ')};\nconst r = ${expr};\nreturn r && bad === 0;`;
   };
@@ -208,7 +263,13 @@ export function emitSource(pred: Bool, lenient = false): string {
 }
 
 export function compileSource(body: string): MatchFn {
+  // Registers live outside the function and keep their values from one packet to the next.
+  // That is what libpcap does in practice: bpf_filter's scratch memory M[] is never cleared,
+  // and after a `geneve` test that failed, a later test reads the offsets the last matching
+  // packet left there (checked against tcpdump by the differential test).
+  const regs = [...new Set(body.match(/\br\d+\b/g) ?? [])];
+  const decl = regs.length ? `let ${regs.map((r) => `${r} = 0`).join(', ')};\n` : '';
   // The helper is passed in rather than inlined so the generated text stays readable.
-  const factory = new Function('protochain', `'use strict';\nreturn function filter(data, view, off, caplen, wirelen) {\n${body}\n};`);
+  const factory = new Function('protochain', `'use strict';\n${decl}return function filter(data, view, off, caplen, wirelen) {\n${body}\n};`);
   return factory(protochain) as MatchFn;
 }

@@ -71,6 +71,11 @@ export function canAccept(root: Bool, budget = 50_000): boolean {
   return result || exhausted;
 }
 
+/** True when the predicate assigns registers (geneve / vxlan offsets). */
+export function usesRegisters(b: Bool): boolean {
+  return mentions(b, (x) => x.k === 'set');
+}
+
 function mentions(b: Bool, pred: (b: Bool) => boolean): boolean {
   if (pred(b)) return true;
   switch (b.k) {

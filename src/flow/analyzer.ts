@@ -17,7 +17,7 @@ import { DEFAULT_TIMEOUTS, EndReason, LIKELY_SERVER_TCP, LIKELY_SERVER_UDP, TcpS
 import { KeyScratch, KEY_WORDS } from './key.js';
 import { FlowStore, MAX_PARENTS } from './store.js';
 import { TcpMachine, TH } from './tcp.js';
-import { IpInfo, IpReject, parseIp, icmpPort, onesSum, pseudoSum, transportChecksumOk } from './ip.js';
+import { IpInfo, IpReject, parseIp, icmpPort, onesSumWide, pseudoSum, transportChecksumOk } from './ip.js';
 import { addHistory, C, checkHistory, historyString, scaledHistory } from './history.js';
 import { addrString, makeUid, transportName, type FlowRecord } from './record.js';
 import { communityId } from './community-id.js';
@@ -365,7 +365,7 @@ export class FlowAnalyzer {
       return s;
     }
     const full = remaining >= l4len;
-    if (!this.skipChecksums && full && !transportChecksumOk(data, ip, 6, l4, l4len)) {
+    if (!this.skipChecksums && full && !transportChecksumOk(data, view, ip, 6, l4, l4len)) {
       this.counters.badTransportChecksum++;
       this.tcp.checksumError(s, side);
       return s;
@@ -407,7 +407,7 @@ export class FlowAnalyzer {
       let validate = ip.version === 6 || sum !== 0;
       // VXLAN on its port with a zero checksum is fine (Zeek: Tunnel::validate_vxlan_checksums).
       if (tunnel && sum === 0) validate = false;
-      if (validate && !transportChecksumOk(data, ip, 17, l4, l4len)) {
+      if (validate && !transportChecksumOk(data, view, ip, 17, l4, l4len)) {
         this.counters.badTransportChecksum++;
         scaledHistory(st, s, isOrig, C.C, st.chkCnt, st.chkThresh, s * 2 + side);
         return s;
@@ -445,7 +445,7 @@ export class FlowAnalyzer {
     const full = remaining >= l4len;
     if (!this.skipChecksums && full) {
       const initial = v6 ? pseudoSum(data, ip, 58, l4len) : 0;
-      if (onesSum(data, l4, l4 + l4len, initial) !== 0xffff) {
+      if (onesSumWide(data, view, l4, l4 + l4len, initial) !== 0xffff) {
         this.counters.badTransportChecksum++;
         return s;
       }

@@ -60,10 +60,28 @@ export function pseudoSum(data: Uint8Array, ip: IpInfo, proto: number, l4len: nu
   return sum;
 }
 
+/**
+ * Ones'-complement sum over a long range, 32 bits per step through the DataView: the
+ * 16-bit ones'-complement sum equals the folded sum of the 32-bit words (RFC 1071), and a
+ * double holds 2^21 such words exactly, far more than an IP datagram has.
+ */
+export function onesSumWide(data: Uint8Array, view: DataView, start: number, end: number, initial: number): number {
+  let sum = initial;
+  let i = start;
+  const last4 = end - 3;
+  for (; i < last4; i += 4) sum += view.getUint32(i);
+  let tail = 0;
+  for (; i + 1 < end; i += 2) tail += (data[i] << 8) | data[i + 1];
+  if (i < end) tail += data[i] << 8;
+  // 2^16 = 1 (mod 0xffff): folding the high part into the low part keeps the sum.
+  sum += tail;
+  while (sum > 0xffff) sum = (sum % 65536) + Math.floor(sum / 65536);
+  return sum;
+}
+
 /** True when the transport checksum over [l4, l4 + l4len) with pseudo header verifies. */
-export function transportChecksumOk(data: Uint8Array, ip: IpInfo, proto: number, l4: number, l4len: number): boolean {
-  const sum = onesSum(data, l4, l4 + l4len, pseudoSum(data, ip, proto, l4len));
-  return sum === 0xffff;
+export function transportChecksumOk(data: Uint8Array, view: DataView, ip: IpInfo, proto: number, l4: number, l4len: number): boolean {
+  return onesSumWide(data, view, l4, l4 + l4len, pseudoSum(data, ip, proto, l4len)) === 0xffff;
 }
 
 const V6_EXT_HOPOPTS = 0;

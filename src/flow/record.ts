@@ -103,20 +103,26 @@ export function addrString(b: Uint8Array): string {
 
 const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-/** A Zeek-style uid ("C" + base62) derived from the flow's serial number and a seed. */
+function mix(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/** A Zeek-style uid ("C" + 17 base62 digits) derived from the flow's serial number and a seed. */
 export function makeUid(serial: number, seed: number): string {
-  // splitmix-like scramble of (serial, seed) into two 32-bit halves, printed in base 62
-  let h1 = (serial * 0x9e3779b1 + seed) >>> 0;
-  let h2 = (Math.floor(serial / 4294967296) ^ seed ^ 0x85ebca6b) >>> 0;
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 0x7feb352d) >>> 0;
-  h1 = Math.imul(h1 ^ (h1 >>> 15), 0x846ca68b) >>> 0;
-  h2 = Math.imul(h2 ^ h1 ^ (h2 >>> 16), 0x7feb352d) >>> 0;
-  h2 = Math.imul(h2 ^ (h2 >>> 15), 0x846ca68b) >>> 0;
-  let x = BigInt(h1) * 4294967296n + BigInt(h2 ^ (serial >>> 0));
-  let out = '';
-  for (let i = 0; i < 17; i++) {
-    out = B62[Number(x % 62n)] + out;
-    x /= 62n;
+  const lo = serial >>> 0;
+  const hi = Math.floor(serial / 4294967296) >>> 0;
+  let out = 'C';
+  let h = mix(lo ^ seed);
+  const parts = [h, (h = mix(h ^ hi ^ 0x9e3779b9)), mix(h ^ lo ^ 0x85ebca6b)];
+  for (let p = 0; p < 3; p++) {
+    let x = parts[p];
+    const digits = p === 2 ? 5 : 6;
+    for (let d = 0; d < digits; d++) {
+      out += B62[x % 62];
+      x = Math.floor(x / 62);
+    }
   }
-  return 'C' + out;
+  return out;
 }

@@ -48,6 +48,8 @@ export interface PcapAddon {
   open(device: string, opts: OpenOptions): OpenResult;
   /** hdrMode 1/2: put a pcap record header (usec/nsec) before each packet. */
   dispatch(h: NativeHandle, buf: Uint8Array, pos: number, offset: Uint32Array, caplen: Uint32Array, wirelen: Uint32Array, tsSec: Float64Array, tsNsec: Uint32Array, start: number, hdrMode: 0 | 1 | 2): number;
+  /** The same dispatch, blocking (up to the timeout) on a libuv pool thread. */
+  dispatchThread(h: NativeHandle, buf: Uint8Array, pos: number, offset: Uint32Array, caplen: Uint32Array, wirelen: Uint32Array, tsSec: Float64Array, tsNsec: Uint32Array, start: number, hdrMode: 0 | 1 | 2, cb: (err: string | null, count: number) => void): void;
   wait(h: NativeHandle, timeoutMs: number, cb: (status: number) => void): void;
   stats(h: NativeHandle): [received: number, dropped: number, ifDropped: number];
   inject(h: NativeHandle, buf: Uint8Array, offset: Uint32Array, length: Uint32Array, start: number, count: number): number;
@@ -69,7 +71,8 @@ const root = (() => {
 
 export const ADDON_PATH = process.env.TAPWIRE_PCAP_ADDON ?? path.join(root, 'build', 'Release', 'tapwire_pcap.node');
 
-export const MISSING_ADDON_HELP = 'live capture needs the libpcap addon: install libpcap\'s headers (Debian/Ubuntu: apt-get install libpcap-dev), then run `npm rebuild` (or `node scripts/build-addon.mjs`) in the tapwire directory';
+export const MISSING_ADDON_HELP =
+  "live capture needs tapwire's libpcap addon, which is not built: install libpcap's headers (Debian/Ubuntu: apt-get install libpcap-dev), then rebuild it with `npm rebuild tapwire` (an installed package) or `node scripts/build-addon.mjs` (a source checkout; `npm run build` does it too)";
 
 let cached: PcapAddon | null = null;
 let loadError: string | null = null;

@@ -13,6 +13,9 @@ export interface LiveReaderOptions {
   bufferBytes?: number;
   /** Precede each packet with a pcap record header (1 µs, 2 ns): see PcapRecordWriter. */
   recordHeader?: 0 | 1 | 2;
+  /** 'poll' (default): readiness on the event loop, dispatch on the main thread. 'thread':
+   * dispatch blocks on a libuv pool thread (one interface only; kept for measurement). */
+  dispatch?: 'poll' | 'thread';
 }
 
 export class LiveReader {
@@ -22,11 +25,13 @@ export class LiveReader {
   private numbered = 0;
   private first = 0;
   private readonly recordHeader: 0 | 1 | 2;
+  private readonly thread: boolean;
   /** Bytes used in the buffer by the last batch (with record headers: the pcap records). */
   used = 0;
 
   constructor(readonly captures: LiveCapture[], opts: LiveReaderOptions = {}) {
     this.recordHeader = opts.recordHeader ?? 0;
+    this.thread = opts.dispatch === 'thread' && captures.length === 1;
     const maxSnap = Math.max(...captures.map((c) => c.snaplen));
     this.buf = new Uint8Array(Math.max(opts.bufferBytes ?? 8 << 20, maxSnap * 2));
     this.batch = new PacketBatch(opts.batchSize ?? 8192, this.buf);
@@ -48,6 +53,15 @@ export class LiveReader {
     while (!this.stopped) {
       b.reset(this.buf);
       let pos = 0;
+      if (this.thread) {
+        if (!caps[0].open) return;
+        pos = await caps[0].fillThread(b, 0, 0, this.numbered, this.recordHeader);
+        if (b.count === 0) continue;
+        this.numbered += b.count;
+        this.used = pos;
+        yield b;
+        continue;
+      }
       // Rotate who goes first so one busy interface cannot starve the others.
       for (let k = 0; k < caps.length; k++) {
         const c = (this.first + k) % caps.length;

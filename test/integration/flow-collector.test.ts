@@ -99,18 +99,11 @@ async function exportTo(records: FlowRecord[], protocol: 'ipfix' | 'netflow9', p
 async function runSoftflowd(file: string, port: number, ctl: string): Promise<string> {
   fs.rmSync(ctl, { force: true });
   const logFile = ctl + '.log';
-  const args = ['-r', file, '-n', `127.0.0.1:${port}`, '-v', '9', '-6', '-c', ctl, '-p', ctl + '.pid', '-d'];
-  const p = spawn('sh', ['-c', 'exec softflowd "$@" >"$LOG" 2>&1 </dev/null', 'sh', ...args], { stdio: 'ignore', env: { ...process.env, LOG: logFile } });
-  const exited = new Promise<void>((r) => p.once('exit', () => r()));
-  const timer = new Promise<string>((r) => setTimeout(() => r('timeout'), 5000));
-  if ((await Promise.race([exited.then(() => 'exit'), timer])) === 'timeout') {
-    spawnSync('softflowctl', ['-c', ctl, 'shutdown'], { stdio: 'ignore' });
-    const t2 = new Promise<string>((r) => setTimeout(() => r('timeout'), 2000));
-    if ((await Promise.race([exited.then(() => 'exit'), t2])) === 'timeout') p.kill('SIGKILL');
-  }
-  fs.rmSync(ctl, { force: true });
+  // Through a shell with plain redirections and a time limit: softflowd -r exits at the end
+  // of the file, and `timeout` covers the case where it does not.
+  spawnSync('sh', ['-c', 'timeout 10 softflowd -r "$1" -n "$2" -v 9 -6 -c "$3" -p "$3.pid" -d </dev/null >"$3.log" 2>&1', 'sh', file, `127.0.0.1:${port}`, ctl], { stdio: 'ignore' });
   const out = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
-  fs.rmSync(logFile, { force: true });
+  for (const f of [ctl, logFile, ctl + '.pid']) fs.rmSync(f, { force: true });
   return out;
 }
 
@@ -137,7 +130,9 @@ for (const rel of CAPTURES) {
       const log = await runSoftflowd(file, c3.port, ctl);
       const sf = await stopAndRead(c3);
       softflowd = `softflowd (NetFlow v9, its own flow rules): ${sf.flows} flows, ${sf.packets} packets, ${sf.bytes} bytes`;
-      if (!(sf.flows > 0)) softflowd += '\n' + log;
+      // Seen on the CI box: softflowd -r started from inside the test process sometimes never
+      // reads the file (0 packets processed, killed by the time limit); report it, don't fail.
+      if (!(sf.flows > 0)) softflowd += ` (softflowd did not export here: ${/Packets processed: \d+/.exec(log)?.[0] ?? 'no packets processed before the time limit'})`;
     }
     console.log(
       [

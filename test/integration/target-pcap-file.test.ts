@@ -72,7 +72,7 @@ test('rotation by size: strftime names, every file within rotate_size and readab
 test('ring of max_files: numbered names cycle, only N files stay, on_close ran once per closed file', { skip }, async () => {
   const dir = tempDir();
   const log = path.join(dir, 'closed.log');
-  const t = create({ path: path.join(dir, 'ring.pcap'), rotate_size: '32k', max_files: 3, on_close: ['sh', '-c', `echo "$1" >> ${log}`, 'sh'] });
+  const t = create({ path: path.join(dir, 'ring.pcap'), rotate_size: '256k', max_files: 3, on_close: ['sh', '-c', `echo "$1" >> ${log}`, 'sh'] });
   await t.start();
   await feed(t, 400);
   await t.close();

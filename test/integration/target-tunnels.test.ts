@@ -86,11 +86,37 @@ async function until(cond: () => boolean): Promise<void> {
   for (let k = 0; k < 300 && !cond(); k++) await sleep(10);
 }
 
+const wikiFile = fixture('captures', 'wikipedia.pcap'); // DNS, HTTP, LLMNR, IPv6, ARP, STP: many flows
+const wiki = loadCaptureSync(wikiFile).batch;
+const FLOW_FIELDS = ['ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'tcp.srcport', 'tcp.dstport', 'udp.srcport', 'udp.dstport'];
+
+/** The inner packet's fields from a row of FLOW_FIELDS: in a tunnel capture the last occurrence. */
+function innerFields(row: string[], tunneled: boolean): string[] {
+  return row.map((v, k) => {
+    const parts = v.split(',');
+    if (!tunneled) return v;
+    // Outer IPv4 and UDP come first in a tunnel capture; the inner value, if any, follows.
+    return k === 0 || k === 1 || k === 6 || k === 7 ? (parts[1] ?? '') : v;
+  });
+}
+
+function flowKey(f: string[]): string | null {
+  const a = f[0] || f[2];
+  const b = f[1] || f[3];
+  if (!a) return null;
+  const pa = f[4] || f[6];
+  const pb = f[5] || f[7];
+  const x = `${a}/${pa}`;
+  const y = `${b}/${pb}`;
+  return x < y ? `${x} ${y}` : `${y} ${x}`;
+}
+
 for (const kind of ['vxlan', 'geneve'] as const) {
   test(`${kind}: tshark decodes the VNI and exactly the inner packets; one outer source port per flow`, { skip: !canCapture && 'needs tshark and root for capturing on lo' }, async () => {
     const dir = tempDir();
     const rx = await receiver();
-    const expected = TELNET_N + handshake.count;
+    const inputs: [PacketBatch, number][] = [[telnet, TELNET_N], [handshake, handshake.count], [wiki, wiki.count]];
+    const expected = inputs.reduce((n, [, c]) => n + c, 0);
     const capFile = path.join(dir, `${kind}.pcap`);
     const stop = await capture(rx.port, capFile, expected);
     const vni = kind === 'vxlan' ? 4242 : 777;
@@ -98,10 +124,7 @@ for (const kind of ['vxlan', 'geneve'] as const) {
     if (kind === 'geneve') o.options = [{ class: 0x0108, type: 3, data: 'deadbeef' }];
     const t = create<UdpTunnelTarget>(kind, o);
     await t.start();
-    const telnetHash = flowHashes(telnet);
-    const hsHash = flowHashes(handshake);
-    await t.write(telnet, range(telnet, 0, TELNET_N), ctxFor({ flowHash: telnetHash }));
-    await t.write(handshake, null, ctxFor({ flowHash: hsHash }));
+    for (const [b, n] of inputs) await t.write(b, range(b, 0, n), ctxFor({ flowHash: flowHashes(b) }));
     await t.close();
     await until(() => rx.got.payloads.length >= expected);
     await stop();
@@ -113,31 +136,37 @@ for (const kind of ['vxlan', 'geneve'] as const) {
 
     // Byte for byte at the receiving socket: header + the inner frame.
     const hlen = kind === 'vxlan' ? 8 : 16;
-    const want = [...innerFrames(telnet, TELNET_N), ...innerFrames(handshake, handshake.count)].sort();
+    const want = inputs.flatMap(([b, n]) => innerFrames(b, n)).sort();
     assert.deepEqual(rx.got.payloads.map((p) => p.subarray(hlen).toString('hex')).sort(), want);
 
-    // tshark on the capture: VNI, inner addresses equal the original's, source port per flow.
-    const decodeAs = ['-d', `udp.port==${rx.port},${kind}`];
+    // tshark on the capture: VNI, inner fields equal the original's, source port per flow.
     const vniField = kind === 'vxlan' ? 'vxlan.vni' : 'geneve.vni';
-    const rows = tshark(capFile, ['udp.srcport', vniField, 'ip.src', 'ip.dst', 'tcp.srcport', 'tcp.dstport'], [...decodeAs, '-E', 'occurrence=a']);
+    const rows = tshark(capFile, [...FLOW_FIELDS, vniField], ['-d', `udp.port==${rx.port},${kind}`]);
     assert.equal(rows.length, expected, 'tshark saw every datagram');
-    const inner = rows.map((r) => [r[2].split(',')[1], r[3].split(',')[1], r[4], r[5]].join(' '));
-    const orig = [...tshark(telnetFile, ['ip.src', 'ip.dst', 'tcp.srcport', 'tcp.dstport']).slice(0, TELNET_N), ...tshark(handshakeFile, ['ip.src', 'ip.dst', 'tcp.srcport', 'tcp.dstport'])].map((r) => r.join(' '));
-    assert.deepEqual(inner.sort(), orig.sort(), 'inner IP and TCP fields as tshark decodes them');
-    for (const r of rows) assert.equal(Number(r[1]), vni); // tshark prints GENEVE's VNI in hex
+    for (const r of rows) assert.equal(Number(r[8]), vni); // tshark prints GENEVE's VNI in hex
+    const inner = rows.map((r) => innerFields(r.slice(0, 8), true));
+    const orig = [
+      ...tshark(telnetFile, FLOW_FIELDS).slice(0, TELNET_N),
+      ...tshark(handshakeFile, FLOW_FIELDS),
+      ...tshark(wikiFile, FLOW_FIELDS),
+    ];
+    const line = (f: string[]): string => f.join(' ').trimEnd(); // tshark's last row loses its empty trailing fields
+    assert.deepEqual(inner.map(line).sort(), orig.map(line).sort(), 'inner IP and port fields as tshark decodes them');
     // Both directions of a flow share the outer source port (the symmetric flow hash).
     const portOfFlow = new Map<string, string>();
-    for (const r of rows) {
-      const [sport, , srcs, dsts, tsp, tdp] = r;
-      const a = `${srcs.split(',')[1]}:${tsp}`;
-      const b = `${dsts.split(',')[1]}:${tdp}`;
-      const key = a < b ? `${a}-${b}` : `${b}-${a}`;
+    const ports = new Set<string>();
+    rows.forEach((r, k) => {
+      const sport = r[6].split(',')[0];
+      assert.ok(Number(sport) >= 49152, `source port ${sport} in the RFC 7348 range`);
+      ports.add(sport);
+      const key = flowKey(inner[k]);
+      if (key === null) return;
       const seen = portOfFlow.get(key);
-      if (seen === undefined) portOfFlow.set(key, sport.split(',')[0]);
-      else assert.equal(sport.split(',')[0], seen, `flow ${key} left from two source ports`);
-      assert.ok(Number(sport.split(',')[0]) >= 49152);
-    }
-    console.log(`${kind}: ${rows.length} datagrams captured on lo, VNI ${vni}, ${portOfFlow.size} flows each on one source port, inner packets equal`);
+      if (seen === undefined) portOfFlow.set(key, sport);
+      else assert.equal(sport, seen, `flow ${key} left from two source ports`);
+    });
+    assert.ok(ports.size > 4, `flows spread over the port pool (${ports.size} ports)`);
+    console.log(`${kind}: ${rows.length} datagrams captured on lo, VNI ${vni}, ${portOfFlow.size} flows each on one of ${ports.size} source ports, inner packets equal`);
     fs.rmSync(dir, { recursive: true });
   });
 }
@@ -218,4 +247,39 @@ test('udp: l4 payloads as tshark sees them; frame mode forwards whole frames; no
   rx.sock.close();
   rx2.sock.close();
   console.log(`udp: ${nonEmpty.length} TCP payloads forwarded equal to tshark's tcp.payload, ${TELNET_N - nonEmpty.length} without payload counted`);
+});
+
+test('gre over udp (RFC 8086): tshark decodes GRE-in-UDP as ERSPAN II with the inner packets; one source port per flow', { skip: !canCapture && 'needs tshark and root for capturing on lo' }, async () => {
+  const dir = tempDir();
+  const rx = await receiver();
+  const n = TELNET_N + handshake.count;
+  const capFile = path.join(dir, 'gre-udp.pcap');
+  const stop = await capture(rx.port, capFile, n);
+  const t = create<UdpTunnelTarget>('gre', { transport: 'udp', remote: `127.0.0.1:${rx.port}`, session_id: 99, mtu: 1200 });
+  await t.start();
+  await t.write(telnet, range(telnet, 0, TELNET_N), ctxFor({ flowHash: flowHashes(telnet) }));
+  await t.write(handshake, null, ctxFor({ flowHash: flowHashes(handshake) }));
+  await t.close();
+  await until(() => rx.got.payloads.length >= n);
+  await stop();
+  rx.sock.close();
+  const max = 1200 - 20 - 8 - 16;
+  const want = [...innerFrames(telnet, TELNET_N, max), ...innerFrames(handshake, handshake.count, max)].sort();
+  assert.deepEqual(rx.got.payloads.map((p) => p.subarray(16).toString('hex')).sort(), want);
+  const rows = tshark(capFile, ['udp.srcport', 'gre.sequence_number', 'erspan.spanid', 'ip.src', 'ip.dst', 'tcp.srcport', 'tcp.dstport'], ['-d', `udp.port==${rx.port},gre`]);
+  assert.equal(rows.length, n);
+  assert.deepEqual(rows.map((r) => Number(r[1])).sort((a, b) => a - b), [...Array(n).keys()], 'GRE sequence numbers 0..n-1');
+  const orig = [...tshark(telnetFile, ['ip.src', 'ip.dst', 'tcp.srcport', 'tcp.dstport']).slice(0, TELNET_N), ...tshark(handshakeFile, ['ip.src', 'ip.dst', 'tcp.srcport', 'tcp.dstport'])].map((r) => r.join(' '));
+  assert.deepEqual(rows.map((r) => [r[3].split(',')[1], r[4].split(',')[1], r[5], r[6]].join(' ')).sort(), orig.sort());
+  const portOf = new Map<string, string>();
+  for (const r of rows) {
+    assert.equal(r[2], '99');
+    const key = [r[3].split(',')[1], r[4].split(',')[1]].sort().join('-');
+    const seen = portOf.get(key) ?? r[0];
+    assert.equal(r[0], seen, `flow ${key} on one source port`);
+    portOf.set(key, seen);
+  }
+  assertCountersAddUp(t.counters);
+  console.log(`gre over udp: ${rows.length} GRE-in-UDP datagrams decoded by tshark as ERSPAN II session 99, sequence 0..${n - 1}`);
+  fs.rmSync(dir, { recursive: true });
 });

@@ -11,6 +11,7 @@ import { DecodeRecord, Layer, LayerFlag } from '../../src/decode/record.js';
 import { Anomaly } from '../../src/decode/anomalies.js';
 import { protocolPathString } from '../../src/decode/protocol-path.js';
 import { compileFieldList } from '../../src/decode/fields.js';
+import { TcpOption, findTcpOption } from '../../src/protocols/tcp.js';
 
 const h = (...parts: string[]): Uint8Array => Uint8Array.from(Buffer.from(parts.join('').replace(/\s+/g, ''), 'hex'));
 
@@ -26,8 +27,9 @@ function decode(bytes: Uint8Array, linktype: number = LinkType.ETHERNET) {
 const ETH = (type: string): string => `000000000002 000000000001 ${type}`;
 // IPv4 10.0.0.1 > 10.0.0.2 / UDP 1234 > 53 / 4 bytes: 32 bytes
 const IPV4_UDP = '4500 0020 0000 0000 40 11 0000 0a000001 0a000002' + '04d2 0035 000c 0000' + '01020304';
-// IPv4 / TCP SYN 40000 > 80 with MSS option (24-byte header)
-const IPV4_TCP = '4500 002c 0000 4000 40 06 0000 0a000001 0a000002' + '9c40 0050 00000064 00000000 6002 ffff 0000 0000' + '020405b4';
+// TCP SYN 40000 > 80 with MSS option (24-byte header), and IPv4 / that segment
+const TCP_SYN = '9c40 0050 00000064 00000000 6002 ffff 0000 0000' + '020405b4';
+const IPV4_TCP = '4500 002c 0000 4000 40 06 0000 0a000001 0a000002' + TCP_SYN;
 
 test('Ethernet / IPv4 / TCP with options: eth:ethertype:ip:tcp', () => {
   const d = decode(h(ETH('0800'), IPV4_TCP));
@@ -218,4 +220,35 @@ test('a label stack deeper than MAX_LAYERS is cut with too_many_layers', () => {
   const d = decode(h(ETH('8847'), '00010040'.repeat(100), '00011140', IPV4_UDP));
   assert.equal(d.rec.anomaly, Anomaly.too_many_layers);
   assert.equal(d.rec.layerCount, 64);
+});
+
+test('TCP options are reachable with findTcpOption (MSS 1460)', () => {
+  const d = decode(h(ETH('0800'), IPV4_TCP));
+  const s = d.rec.layerStart[d.rec.l4];
+  const o = findTcpOption(d.batch.data, s, d.rec.layerEnd[d.rec.l4], TcpOption.MSS);
+  assert.equal(o, s + 20);
+  assert.equal(d.batch.view.getUint16(o + 2), 1460);
+  assert.equal(findTcpOption(d.batch.data, s, d.rec.layerEnd[d.rec.l4], TcpOption.TIMESTAMP), -1);
+});
+
+test('AH after IPv4, IP-in-IP and MPLS over UDP (RFC 7510)', () => {
+  // eth / IPv4 proto 51 / AH (next TCP, 24 bytes) / TCP
+  const ah = decode(h(ETH('0800'), '4500 0044 0000 0000 40 33 0000 0a000001 0a000002', '0604 0000 00000100 00000001 000000000000000000000000', TCP_SYN));
+  assert.equal(ah.path, 'eth:ethertype:ip:ah:tcp');
+  // eth / IPv4 proto 4 / IPv4 / UDP
+  const ipip = decode(h(ETH('0800'), '4500 0034 0000 0000 40 04 0000 0a000001 0a000002', IPV4_UDP));
+  assert.equal(ipip.path, 'eth:ethertype:ip:ip:udp:data');
+  assert.equal(ipip.field('ip.src'), '10.0.0.1,10.0.0.1');
+  // eth / IPv4 / UDP > 6635 / MPLS 21 (bottom) / IPv4 / UDP
+  const mplsUdp = decode(h(ETH('0800'), '4500 0040 0000 0000 40 11 0000 0a000001 0a000002', 'c000 19eb 002c 0000', '00015140', IPV4_UDP));
+  assert.equal(mplsUdp.path, 'eth:ethertype:ip:udp:mpls:ip:udp:data');
+  assert.equal(mplsUdp.field('mpls.label'), '21');
+});
+
+test('GRE with RFC 1701 routing entries', () => {
+  // GRE R flag: checksum/offset word, one SRE (AF 0x0800, length 4), the NULL SRE, then IPv4
+  const d = decode(h(ETH('0800'), '4500 0048 0000 0000 40 2f 0000 0a000001 0a000002', '4000 0800 00000000', '0800 00 04 0a000003', '0000 00 00', IPV4_UDP));
+  assert.equal(d.path, 'eth:ethertype:ip:gre:ip:udp:data');
+  const bad = decode(h(ETH('0800'), '4500 0030 0000 0000 40 2f 0000 0a000001 0a000002', '4000 0800 00000000', '0800 00 40 0a000003'));
+  assert.equal(bad.rec.anomaly, Anomaly.gre_bad_routing);
 });

@@ -18,6 +18,7 @@ test('valid configs of every target type pass', () => {
   assert.deepEqual(problems('vxlan', { remote: 'tool.example:4789', vni: 100, mtu: 9000, source_ports: 32 }), []);
   assert.deepEqual(problems('geneve', { remote: '[2001:db8::1]:6081', vni: 5, options: [{ class: 0x0108, type: 1, data: '0011223344556677' }] }), []);
   assert.deepEqual(problems('gre', { path: '/tmp/erspan.pcap', remote: '10.0.0.2', local: '10.0.0.1', session_id: 12, vlan: 5 }), []);
+  assert.deepEqual(problems('gre', { transport: 'udp', remote: 'collector:4754', session_id: 1, source_ports: 4 }), []);
   assert.deepEqual(problems('udp', { remote: '127.0.0.1:514', payload: 'frame' }), []);
 });
 
@@ -43,6 +44,10 @@ test('every problem of a config is reported at once with its path', () => {
   assert.deepEqual(problems('gre', { path: 'e.pcap', remote: 'tool.example' }), [
     "targets.gre.remote: must be an IPv4 address (ERSPAN is written over IPv4), got 'tool.example'",
     'targets.gre.session_id: is required',
+  ]);
+  assert.deepEqual(problems('gre', { transport: 'udp', remote: 'c:4754', session_id: 2000, path: 'x.pcap' }), [
+    'targets.gre.path: unknown key (expected one of: type, name, remote, mtu, source_ports, queue_bytes, transport, session_id, vlan)',
+    'targets.gre.session_id: must be at most 1023, got 2000',
   ]);
   assert.deepEqual(problems('pcap_over_ip', { client_queue_bytes: 10 }), ['targets.pcap_over_ip.listen: is required', 'targets.pcap_over_ip.client_queue_bytes: must be at least 64k (one packet must fit), got 10']);
   assert.deepEqual(problems('udp', { remote: '1.2.3.4', payload: 'l7' }), ["targets.udp.remote: must be host:port, got '1.2.3.4'", "targets.udp.payload: must be one of l4, frame, got 'l7'"]);

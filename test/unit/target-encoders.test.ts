@@ -7,12 +7,13 @@ import { test } from 'node:test';
 import { BatchBuilder } from '../../src/core/batch.js';
 import { LinkType } from '../../src/core/linktypes.js';
 import { ByteQueue } from '../../src/components/targets/byte-queue.js';
-import { encodeErspanFrame } from '../../src/components/targets/gre.js';
+import { encodeErspanFrame, ErspanHeader } from '../../src/components/targets/gre.js';
 import { ethernetShape, FrameShape, writeInnerFrame } from '../../src/components/targets/inner-frame.js';
 import { StreamEncoder } from '../../src/components/targets/stream-encoder.js';
 import { geneveHeader } from '../../src/components/targets/geneve.js';
 import { vxlanHeader } from '../../src/components/targets/vxlan.js';
 import { parseCaptureBytes } from '../../src/formats/index.js';
+import { TARGET_TYPES } from '../../src/components/targets/index.js';
 import { ctxFor } from '../integration/target-helpers.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -94,8 +95,10 @@ test('ERSPAN II frame: Ethernet / IPv4 (proto 47) / GRE (S, 0x88be, seq) / ERSPA
   b.add(inner);
   const out = new Uint8Array(2000);
   const cut = { value: false };
-  const o = { sessionId: 0x155, vlan: 7, src: 0x0a000001, dst: 0x0a000002, mtu: 576 };
-  const n = encodeErspanFrame(out, 0, b.batch, 0, o, 9, 1, new FrameShape(), cut);
+  const header = new ErspanHeader(0x155, 7);
+  header.seq = 9;
+  const n = encodeErspanFrame(out, 0, b.batch, 0, { src: 0x0a000001, dst: 0x0a000002, mtu: 576 }, header, 1, new FrameShape(), cut);
+  assert.equal(header.seq, 10);
   assert.equal(cut.value, true);
   assert.equal(n, 14 + 576);
   const h = hex(out.subarray(0, 50));
@@ -104,4 +107,18 @@ test('ERSPAN II frame: Ethernet / IPv4 (proto 47) / GRE (S, 0x88be, seq) / ERSPA
   assert.equal(h.slice(68, 84), '1000' + '88be' + '00000009'); // GRE: S bit, ERSPAN II, sequence 9
   assert.equal(h.slice(84, 100), '1007' + '0555' + '00000000'); // ERSPAN II: ver 1, vlan 7, T bit, session 0x155
   assert.equal(out[50], 0xee);
+});
+
+test('network targets that are not up count every packet as target_down instead of throwing', async () => {
+  const b = new BatchBuilder(4);
+  b.add(new Uint8Array(60));
+  b.add(new Uint8Array(70));
+  for (const [type, o] of [['vxlan', { remote: '127.0.0.1:4789', vni: 1 }], ['udp', { remote: '127.0.0.1:9' }], ['pcap_over_ip', { listen: '127.0.0.1:0' }]] as const) {
+    const t = TARGET_TYPES[type].create(type, o);
+    assert.equal(t.up, false);
+    await t.write(b.batch, null, ctxFor());
+    assert.equal(t.counters.inPackets, 2);
+    assert.equal(t.counters.dropPackets.get('target_down'), 2);
+    assert.equal(t.counters.dropBytes.get('target_down'), 130);
+  }
 });

@@ -52,6 +52,8 @@ export interface ReadLiveOptions {
   durationMs?: number;
   /** Ends the capture when aborted (like SIGINT). */
   signal?: AbortSignal;
+  /** Where libpcap is read: 'poll' (default) or 'thread' (a libuv pool thread; benchmarks). */
+  dispatch?: 'poll' | 'thread';
   /** Receives the final statistics (tests, benchmarks). */
   onStats?: (s: LiveRunStats) => void;
 }
@@ -98,7 +100,7 @@ export async function readLive(opts: ReadLiveOptions): Promise<number> {
   if (writer !== null) writer.interfaceInfo = (iface) => ({ name: captures[iface]?.device, description: expression ? `filter: ${expression}` : '' });
   const lines = writer === null && records === null ? new StdoutLines() : null;
   const rec = new DecodeRecord();
-  const reader = new LiveReader(captures, { recordHeader: records === null ? 0 : nanos ? 2 : 1 });
+  const reader = new LiveReader(captures, { recordHeader: records === null ? 0 : nanos ? 2 : 1, dispatch: opts.dispatch });
   if (!opts.quiet) {
     const c = captures[0];
     process.stderr.write(`tapwire: listening on ${devices.join(', ')}, link-type ${DLT_NAMES[c.linktype] ?? c.linktype}, snapshot length ${c.snaplen} bytes\n`);

@@ -82,9 +82,17 @@ export class DatagramQueue {
       this.free.push(h);
       this.held = null;
     }
+    let settled = false;
     for (;;) {
       if (this.stopped) return null;
       let s = this.ready.shift();
+      if (s === undefined && !settled && this.filling !== null && this.filling.batch.count > 0) {
+        // Each datagram is its own event and the consumer resumes after the first one; let
+        // the rest of this poll phase's datagrams in first, or batches hold one packet.
+        settled = true;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
       if (s === undefined && this.filling !== null && this.filling.batch.count > 0) {
         s = this.filling;
         this.filling = this.free.pop() ?? null;

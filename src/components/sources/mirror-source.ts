@@ -53,6 +53,9 @@ export interface MirrorOptions {
   healthCheck: HealthCheckServer | null;
 }
 
+/** Wall-clock ms at performance.now() = 0 (read once: the getter is not free). */
+const TIME_ORIGIN = performance.timeOrigin;
+
 const DROP_NAMES = [DecapDrop.malformed, DecapDrop.control, DecapDrop.linktype, DecapDrop.fragment, 'session'] as const;
 
 export class MirrorSource implements Source {
@@ -74,9 +77,25 @@ export class MirrorSource implements Source {
   /** The pcap path's capture, for kernel statistics. */
   capture: LiveCapture | null = null;
 
+  private sink: Sink | null = null;
+
   constructor(readonly name: string, readonly type: string, readonly o: MirrorOptions) {
     this.counters = new ComponentCounters('source', name, type);
     this.origins = new MirrorOrigins(o.names, o.onlyNamed, o.snaplen);
+    // The pcap path opens its privileged handles now, so the process can drop root after
+    // creating its sources (as for `interface`); the socket path binds when it starts.
+    if (o.receive === 'pcap') this.openPcap();
+  }
+
+  private openPcap(): void {
+    const o = this.o;
+    this.capture = new LiveCapture(o.device, { snaplen: o.snaplen, bufferSize: o.bufferBytes, filter: this.kernelFilter(), direction: 1, promisc: o.device !== 'any' });
+    try {
+      this.sink = o.tunnel === 'gre' ? openSink('raw', net.isIPv6(o.host) ? '::' : '0.0.0.0', 47) : openSink('udp', o.host, o.port);
+    } catch (e) {
+      this.capture.close();
+      throw e;
+    }
   }
 
   get interfaces(): InterfaceInfo[] {
@@ -208,7 +227,7 @@ export class MirrorSource implements Source {
         q.unappend();
         return;
       }
-      const t = performance.timeOrigin + performance.now();
+      const t = TIME_ORIGIN + performance.now();
       const sec = Math.floor(t / 1000);
       b.tsSec[i] = sec;
       b.tsNsec[i] = Math.floor((t - sec * 1000) * 1e6);
@@ -255,15 +274,7 @@ export class MirrorSource implements Source {
 
   private async *pcapBatches(): AsyncGenerator<PacketBatch> {
     const o = this.o;
-    const capture = new LiveCapture(o.device, { snaplen: o.snaplen, bufferSize: o.bufferBytes, filter: this.kernelFilter(), direction: 1, promisc: o.device !== 'any' });
-    this.capture = capture;
-    let sink: Sink | null = null;
-    try {
-      sink = o.tunnel === 'gre' ? openSink('raw', net.isIPv6(o.host) ? '::' : '0.0.0.0', 47) : openSink('udp', o.host, o.port);
-    } catch (e) {
-      capture.close();
-      throw e;
-    }
+    const capture = this.capture!;
     const reader = new LiveReader([capture]);
     this.stopFn = () => reader.stop();
     const outer = this.outer;
@@ -306,7 +317,7 @@ export class MirrorSource implements Source {
     } finally {
       this.kernelStats();
       reader.close();
-      sink.close();
+      this.sink?.close();
     }
   }
 

@@ -56,6 +56,11 @@ export class FileRing {
     this.patterned = hasDirectives(o.path);
   }
 
+  /** True when file names vary (rotation or a ring); false for one plain file. */
+  get rotating(): boolean {
+    return this.o.rotating;
+  }
+
   /** Takes in files of earlier runs that this naming scheme could have produced. */
   adoptExisting(): void {
     if (!this.o.rotating) return;

@@ -10,7 +10,7 @@ import { EtherType } from '../../protocols/ethernet.js';
 import { encodeGeneve } from '../../protocols/geneve.js';
 import type { Target } from '../types.js';
 import { geneveOptions, type GeneveOptionConfig } from './config.js';
-import { udpTunnelOptions, UdpTunnelTarget, validateUdpTunnel } from './udp-tunnel.js';
+import { FixedHeader, udpTunnelOptions, UdpTunnelTarget, validateUdpTunnel } from './udp-tunnel.js';
 
 export const GENEVE_PORT = 6081;
 
@@ -29,6 +29,6 @@ export const geneve = {
   },
   create(name: string, o: Obj): Target {
     const options = geneveOptions(o, '', new Problems()) ?? [];
-    return new UdpTunnelTarget(name, 'geneve', udpTunnelOptions(o, GENEVE_PORT), geneveHeader(o.vni as number, options));
+    return new UdpTunnelTarget(name, 'geneve', udpTunnelOptions(o, GENEVE_PORT), new FixedHeader(geneveHeader(o.vni as number, options)));
   },
 };

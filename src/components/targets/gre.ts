@@ -1,22 +1,26 @@
 /**
  * `gre`: ERSPAN type II re-encapsulation, the format Cisco / Arista switches, AWS-style
- * collectors and Linux `erspan` devices take.
+ * collectors and Linux `erspan` devices take: [GRE S=1, 0x88be, sequence][ERSPAN II: session
+ * id, vlan, T][inner Ethernet frame].
  *
- *   [Ethernet 02:..:01 -> 02:..:02, 0x0800][IPv4 local -> remote, proto 47]
- *   [GRE S=1, protocol 0x88be, sequence][ERSPAN II: session id, vlan, T][inner Ethernet frame]
- *
- * Transmission: Node has no raw IP sockets (GRE is IP protocol 47, not UDP), and the
- * libpcap injection addon comes with a later issue. So the encoder is complete and the
- * target writes the encapsulated frames to a capture file (`path`, with everything
- * pcap_file offers: rotation, ring, retention, on_close). `tcpreplay -i eth0 FILE` (or an
- * on_close hook running it) puts them on the wire unchanged; tshark decodes them as ERSPAN.
+ * Transmission, two ways, because Node has no raw IP sockets (GRE is IP protocol 47, not UDP)
+ * and the libpcap injection addon belongs to a later issue:
+ * - `transport: file` (default): complete frames
+ *     [Ethernet 02:..:01 -> 02:..:02][IPv4 local -> remote, proto 47][GRE][ERSPAN II][frame]
+ *   go to a capture file (`path`, with everything pcap_file offers: rotation, ring, retention,
+ *   on_close). `tcpreplay -i eth0 FILE` (or an on_close hook running it) puts them on the
+ *   wire unchanged; tshark decodes them as ERSPAN.
+ * - `transport: udp`: GRE-in-UDP (RFC 8086) to `remote` (default port 4754), sent live with
+ *   node:dgram and the same source-port-per-flow pool as vxlan / geneve. A Linux receiver
+ *   takes it with `ip fou add port 4754 ipproto 47` in front of an erspan device; tshark
+ *   decodes udp port 4754 as GRE.
  *
  * The GRE sequence number counts every packet the target encapsulates (RFC 2890), so a
- * receiver can see loss. MTU: the outer IP packet (20 + 8 GRE + 8 ERSPAN + frame) is kept
- * within `mtu` by cutting the inner frame; the ERSPAN T bit then says it was cut, and the
- * count of cut packets is in `counters.errors` under `truncated`. Packets that have no
- * Ethernet form are dropped with reason linktype (see inner-frame.ts).
- * Counted bytes are those of the packets as given to the target, not the wrapped ones.
+ * receiver can see loss. MTU: the outer IP packet is kept within `mtu` by cutting the inner
+ * frame; the ERSPAN T bit then says it was cut, and the count of cut packets is in
+ * `counters.errors` under `truncated`. Packets that have no Ethernet form are dropped with
+ * reason linktype (see inner-frame.ts). Counted bytes are those of the packets as given to
+ * the target, not the wrapped ones.
  */
 import net from 'node:net';
 import { PacketBatch } from '../../core/batch.js';
@@ -30,6 +34,7 @@ import { DropReason } from '../counters.js';
 import type { BatchContext, Target } from '../types.js';
 import { ethernetShape, FrameShape, writeInnerFrame } from './inner-frame.js';
 import { PcapFileTarget, pcapFileOptions, validatePcapFile } from './pcap-file.js';
+import { udpTunnelOptions, UdpTunnelTarget, validateUdpTunnel, type TunnelHeader } from './udp-tunnel.js';
 
 const GRE_SEQ_HEADER_LENGTH = 8;
 /** Outer bytes in front of the inner frame. */
@@ -40,9 +45,26 @@ const ERSPAN_T_BIT = 0x04;
 const MAC_DST = [0x02, 0, 0, 0, 0, 0x02];
 const MAC_SRC = [0x02, 0, 0, 0, 0, 0x01];
 
-export interface ErspanOptions {
-  sessionId: number;
-  vlan: number;
+export const GRE_IN_UDP_PORT = 4754;
+
+/** GRE (S bit, protocol 0x88be, sequence) + ERSPAN II: the 16 bytes before the mirrored frame. */
+export class ErspanHeader implements TunnelHeader {
+  readonly length = GRE_SEQ_HEADER_LENGTH + ERSPAN_II_HEADER_LENGTH;
+  /** Sequence number of the next packet. */
+  seq = 0;
+
+  constructor(private readonly sessionId: number, private readonly vlan: number) {}
+
+  write(out: Uint8Array, pos: number, truncated: boolean): void {
+    const p = encodeGre(out, pos, EtherType.ERSPAN_II, { seq: this.seq });
+    this.seq = (this.seq + 1) >>> 0;
+    encodeErspanII(out, p, this.sessionId, this.vlan, 0);
+    if (truncated) out[p + 2] |= ERSPAN_T_BIT;
+  }
+}
+
+/** The outer IPv4 packet of file mode. */
+export interface ErspanIpOptions {
   src: number;
   dst: number;
   mtu: number;
@@ -57,18 +79,14 @@ function ipv4Number(s: string): number {
  * written, or -1 when the packet has no Ethernet form. `shape` is scratch; `cut` reports
  * whether the inner frame had to be shortened.
  */
-export function encodeErspanFrame(out: Uint8Array, pos: number, batch: PacketBatch, i: number, o: ErspanOptions, seq: number, ipId: number, shape: FrameShape, cut: { value: boolean }): number {
+export function encodeErspanFrame(out: Uint8Array, pos: number, batch: PacketBatch, i: number, o: ErspanIpOptions, header: ErspanHeader, ipId: number, shape: FrameShape, cut: { value: boolean }): number {
   if (!ethernetShape(batch, i, shape)) return -1;
-  const maxInner = o.mtu - (IPV4_MIN_HEADER_LENGTH + GRE_SEQ_HEADER_LENGTH + ERSPAN_II_HEADER_LENGTH);
-  const innerAt = pos + ERSPAN_OVERHEAD;
-  const inner = writeInnerFrame(out, innerAt, batch, i, shape, maxInner);
+  const maxInner = o.mtu - IPV4_MIN_HEADER_LENGTH - header.length;
+  const inner = writeInnerFrame(out, pos + ERSPAN_OVERHEAD, batch, i, shape, maxInner);
   cut.value = shape.length > maxInner;
   let p = encodeEthernet(out, pos, MAC_DST, MAC_SRC, EtherType.IPV4);
-  p = encodeIpv4(out, p, { proto: IP_PROTO_GRE, src: o.src, dst: o.dst, totalLength: IPV4_MIN_HEADER_LENGTH + GRE_SEQ_HEADER_LENGTH + ERSPAN_II_HEADER_LENGTH + inner, id: ipId, flagsFrag: 0x4000 });
-  p = encodeGre(out, p, EtherType.ERSPAN_II, { seq });
-  const erspanAt = p;
-  encodeErspanII(out, p, o.sessionId, o.vlan, 0);
-  if (cut.value) out[erspanAt + 2] |= ERSPAN_T_BIT;
+  p = encodeIpv4(out, p, { proto: IP_PROTO_GRE, src: o.src, dst: o.dst, totalLength: IPV4_MIN_HEADER_LENGTH + header.length + inner, id: ipId, flagsFrag: 0x4000 });
+  header.write(out, p, cut.value);
   return ERSPAN_OVERHEAD + inner;
 }
 
@@ -77,11 +95,10 @@ export class GreTarget implements Target {
   readonly file: PcapFileTarget;
   private wrapped = new PacketBatch(1024, new Uint8Array(1 << 20));
   private weights = new Uint32Array(1024);
-  private seq = 0;
   private readonly shape = new FrameShape();
   private readonly cut = { value: false };
 
-  constructor(readonly name: string, private readonly o: ErspanOptions, fileOptions: ReturnType<typeof pcapFileOptions>) {
+  constructor(readonly name: string, private readonly header: ErspanHeader, private readonly o: ErspanIpOptions, fileOptions: ReturnType<typeof pcapFileOptions>) {
     // Outer frames are Ethernet: the file is an Ethernet capture whatever the inputs were.
     this.file = new PcapFileTarget(name, { ...fileOptions, linktype: LinkType.ETHERNET }, 'gre');
   }
@@ -112,13 +129,12 @@ export class GreTarget implements Target {
     let pos = 0, badLink = 0, badLinkBytes = 0, cuts = 0;
     for (let i = 0; i < batch.count; i++) {
       if (keep !== null && keep[i] === 0) continue;
-      const len = encodeErspanFrame(out, pos, batch, i, this.o, this.seq, this.seq & 0xffff, this.shape, this.cut);
+      const len = encodeErspanFrame(out, pos, batch, i, this.o, this.header, this.header.seq & 0xffff, this.shape, this.cut);
       if (len < 0) {
         badLink++;
         badLinkBytes += batch.caplen[i];
         continue;
       }
-      this.seq = (this.seq + 1) >>> 0;
       if (this.cut.value) cuts++;
       const n = w.count++;
       w.offset[n] = pos;
@@ -151,26 +167,30 @@ function ipv4(o: Obj, key: string, path: string, p: Problems, required: boolean)
   if (v !== undefined && !net.isIPv4(v)) p.add(`${path}.${key}`, `must be an IPv4 address (ERSPAN is written over IPv4), got '${v}'`);
 }
 
+const COMMON_KEYS = ['transport', 'session_id', 'vlan'];
+
 export const gre = {
   validate(o: Obj, path: string, p: Problems): void {
-    validatePcapFile(o, path, p, ['remote', 'local', 'session_id', 'vlan', 'mtu']);
-    ipv4(o, 'remote', path, p, true);
-    ipv4(o, 'local', path, p, false);
+    const transport = str(o, 'transport', path, p, { choices: ['file', 'udp'] }) ?? 'file';
+    if (transport === 'udp') {
+      validateUdpTunnel(o, path, p, COMMON_KEYS, false);
+    } else {
+      validatePcapFile(o, path, p, [...COMMON_KEYS, 'remote', 'local', 'mtu']);
+      ipv4(o, 'remote', path, p, true);
+      ipv4(o, 'local', path, p, false);
+      num(o, 'mtu', path, p, { integer: true, min: 576, max: 65535 });
+    }
     num(o, 'session_id', path, p, { required: true, integer: true, min: 0, max: 1023 });
     num(o, 'vlan', path, p, { integer: true, min: 0, max: 4095 });
-    num(o, 'mtu', path, p, { integer: true, min: 576, max: 65535 });
   },
   create(name: string, o: Obj): Target {
-    return new GreTarget(
-      name,
-      {
-        sessionId: o.session_id as number,
-        vlan: (o.vlan as number | undefined) ?? 0,
-        src: ipv4Number((o.local as string | undefined) ?? '127.0.0.1'),
-        dst: ipv4Number(o.remote as string),
-        mtu: (o.mtu as number | undefined) ?? 1500,
-      },
-      pcapFileOptions(o),
-    );
+    const header = new ErspanHeader(o.session_id as number, (o.vlan as number | undefined) ?? 0);
+    if (o.transport === 'udp') return new UdpTunnelTarget(name, 'gre', udpTunnelOptions(o, GRE_IN_UDP_PORT), header);
+    const ip = {
+      src: ipv4Number((o.local as string | undefined) ?? '127.0.0.1'),
+      dst: ipv4Number(o.remote as string),
+      mtu: (o.mtu as number | undefined) ?? 1500,
+    };
+    return new GreTarget(name, header, ip, pcapFileOptions(o));
   },
 };

@@ -16,7 +16,8 @@
  *
  * Time: rotation and file names use ctx.nowMs, taken as milliseconds since the epoch (the
  * pipeline sets it to packet time on replay, so a replayed capture rotates as it would have
- * live). Intervals are aligned to the epoch in UTC, or in local time with `utc: false`.
+ * live); a value that cannot be a wall-clock time (before 2001, e.g. unset) falls back to the
+ * system clock. Intervals are aligned to the epoch in UTC, or in local time with `utc: false`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -57,6 +58,8 @@ export class PcapFileTarget implements Target {
   private filePackets = 0;
   private nextRotateMs = Infinity;
   private openedAny = false;
+  /** The latest ctx.nowMs seen: close() dates the last file on the same clock as the others. */
+  private lastNowMs = -1;
 
   constructor(readonly name: string, private readonly o: PcapFileOptions, type = 'pcap_file') {
     this.type = type;
@@ -95,7 +98,8 @@ export class PcapFileTarget implements Target {
 
   /** `weights`: bytes to count per packet instead of caplen (see StreamEncoder.encode). */
   async write(batch: PacketBatch, keep: Uint8Array | null, ctx: BatchContext, weights: Uint32Array | null = null): Promise<void> {
-    const now = ctx.nowMs;
+    const now = wallClock(ctx.nowMs);
+    this.lastNowMs = now;
     if (this.fh !== null && now >= this.nextRotateMs) await this.closeFile(now);
     const enc = this.enc;
     enc.encode(batch, keep, ctx, weights);
@@ -171,7 +175,8 @@ export class PcapFileTarget implements Target {
     let at = 0;
     try {
       fs.mkdirSync(path.dirname(p), { recursive: true }); // strftime directories (%Y/%m/...)
-      at = WRITTEN.has(p) ? await continuable(p, this.enc.format, header) : -1;
+      // Only a plain path can meet a file of an earlier target; a ring slot is meant to be reused.
+      at = !this.ring.rotating && WRITTEN.has(p) ? await continuable(p, this.enc.format, header) : -1;
       this.fh = await fs.promises.open(p, at >= 0 ? 'r+' : 'w');
     } catch {
       this.counters.error('open');
@@ -213,9 +218,9 @@ export class PcapFileTarget implements Target {
 
   async close(): Promise<void> {
     // An idle run still leaves one valid (empty) capture, as tcpdump -w does.
-    if (!this.openedAny) await this.openFile(Date.now());
-    const last = this.ring.closed.length ? this.ring.closed[this.ring.closed.length - 1].closedMs : 0;
-    await this.closeFile(Math.max(last, Date.now()));
+    const now = this.lastNowMs >= 0 ? this.lastNowMs : Date.now();
+    if (!this.openedAny) await this.openFile(now);
+    await this.closeFile(now);
     await this.ring.settle();
   }
 }
@@ -239,6 +244,15 @@ async function continuable(p: string, format: 'pcap' | 'pcapng', header: Uint8Ar
   } finally {
     await fh?.close();
   }
+}
+
+/**
+ * Rotation needs wall-clock time (names, boundaries). ctx.nowMs is packet time on replay; a
+ * value before 2001 cannot be one (an unset 0, or a monotonic clock), so the system clock is
+ * used instead of naming files after 1970.
+ */
+export function wallClock(nowMs: number): number {
+  return nowMs >= 1e12 ? nowMs : Date.now();
 }
 
 /** Next multiple of `interval` after `now`, in UTC or in local time. */

@@ -27,6 +27,7 @@ import { ComponentCounters, DropReason } from '../counters.js';
 import type { BatchContext, Target } from '../types.js';
 import { CAPTURE_KEYS, captureOptions, endpoint, sizeValue, validateCapture, type CaptureOptions, type Endpoint } from './config.js';
 import { StreamEncoder } from './stream-encoder.js';
+import { dropAll } from './drop-all.js';
 
 export interface PcapOverIpOptions extends CaptureOptions {
   listen: Endpoint;
@@ -140,18 +141,7 @@ export class PcapOverIpTarget implements Target {
 
   async write(batch: PacketBatch, keep: Uint8Array | null, ctx: BatchContext): Promise<void> {
     const c = this.counters;
-    if (this.clients.size === 0) {
-      let n = 0;
-      let bytes = 0;
-      for (let i = 0; i < batch.count; i++) {
-        if (keep !== null && keep[i] === 0) continue;
-        n++;
-        bytes += batch.caplen[i];
-      }
-      c.in(n, bytes);
-      c.drop(DropReason.target_down, n, bytes);
-      return;
-    }
+    if (this.clients.size === 0) return dropAll(c, batch, keep, DropReason.target_down);
     const enc = this.enc;
     enc.encode(batch, keep, ctx);
     c.in(enc.inPackets, enc.inBytes);

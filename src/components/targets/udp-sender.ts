@@ -12,8 +12,8 @@
  *
  * Node has no sendmmsg: each datagram is one send call, but a whole batch is issued in one
  * go from one buffer without awaiting, and libuv sends each at once when the socket is
- * writable. In-flight bytes are bounded (`queueBytes`); what does not fit is refused and the
- * caller drops it with reason queue_full. A packet counts as out when its send completes,
+ * writable. Bytes waiting in the sockets' send queues are bounded (`queueBytes`); what does not fit is refused and the
+ * caller drops it with reason queue_full (the bound is split evenly over the sockets). A packet counts as out when its send completes,
  * as dropped (reason error) when it fails (e.g. no route, message too long).
  */
 import dgram from 'node:dgram';
@@ -74,6 +74,7 @@ export class UdpSender {
   inflight = 0;
   private readonly popped = new Float64Array(2);
   private idle: (() => void)[] = [];
+  private readonly perSocketQueue: number;
 
   constructor(
     readonly remote: Endpoint,
@@ -81,7 +82,9 @@ export class UdpSender {
     readonly queueBytes: number,
     private readonly counters: ComponentCounters,
     private readonly flowPorts: boolean,
-  ) {}
+  ) {
+    this.perSocketQueue = Math.max(65536, Math.floor(queueBytes / size));
+  }
 
   async start(): Promise<void> {
     const r = this.remote;
@@ -111,6 +114,10 @@ export class UdpSender {
         s.bind(port, any, () => resolve(true));
       });
       if (ok) {
+        // Connected: sends skip the per-datagram address lookup that unconnected dgram sends
+        // do (several times faster), and an ICMP port unreachable from the tool shows up
+        // as a failed send (counted) instead of silence.
+        await new Promise<void>((resolve) => s.connect(this.remote.port, this.address, () => resolve()));
         s.removeAllListeners('error');
         s.on('error', () => this.counters.error('socket'));
         s.unref(); // an idle target must not keep the process alive
@@ -131,10 +138,12 @@ export class UdpSender {
    * completes. Returns false (nothing sent) when the in-flight bound is reached.
    */
   send(k: number, buf: Buffer, off: number, len: number, innerBytes: number): boolean {
-    if (this.inflight + len > this.queueBytes && this.inflight > 0) return false;
+    // The bound is on what libuv holds because the kernel would not take it yet (per socket),
+    // not on sends whose completion callback simply has not run.
+    if (this.sockets[k].getSendQueueSize() + len > this.perSocketQueue && this.inflight > 0) return false;
     this.inflight += len;
     this.fifos[k].push(len, innerBytes);
-    this.sockets[k].send(buf, off, len, this.remote.port, this.address, this.done[k]);
+    this.sockets[k].send(buf, off, len, this.done[k]);
     return true;
   }
 

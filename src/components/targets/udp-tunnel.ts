@@ -1,10 +1,11 @@
 /**
- * The shared body of the `vxlan` and `geneve` targets: each kept packet becomes one UDP
- * datagram `[tunnel header][inner Ethernet frame]` to the remote tool, whose kernel (or
- * Zeek, Suricata, a cloud mirror target) decapsulates it.
+ * The shared body of the `vxlan`, `geneve` and (GRE-in-UDP) `gre` targets: each kept packet
+ * becomes one UDP datagram `[tunnel header][inner Ethernet frame]` to the remote tool, whose
+ * kernel (or Zeek, Suricata, a cloud mirror target) decapsulates it.
  *
- * - The tunnel header is the same for every packet of a target (fixed VNI and options), so
- *   it is encoded once at creation and copied in front of each frame.
+ * - The tunnel header comes from a TunnelHeader: VXLAN and GENEVE headers are the same for
+ *   every packet of a target (fixed VNI and options), so they are encoded once and copied;
+ *   ERSPAN's carries a sequence number and a truncated bit, so it is written per packet.
  * - MTU: the outer IP packet (IPv4 20 or IPv6 40 bytes + UDP 8 + tunnel header + frame) must
  *   not exceed `mtu`; a longer inner frame is cut instead of fragmented (fragments are
  *   what mirror receivers drop first). Cut packets are still sent and counted as out; how
@@ -19,6 +20,7 @@ import type { BatchContext, Target } from '../types.js';
 import { endpoint, sizeValue, type Endpoint } from './config.js';
 import { ethernetShape, FrameShape, writeInnerFrame } from './inner-frame.js';
 import { UdpSender } from './udp-sender.js';
+import { dropAll } from './drop-all.js';
 import { ETHERNET_HEADER_LENGTH } from '../../protocols/ethernet.js';
 import { UDP_HEADER_LENGTH } from '../../protocols/udp.js';
 
@@ -30,14 +32,33 @@ export interface UdpTunnelOptions {
   queueBytes: number;
 }
 
-export const UDP_TUNNEL_KEYS = ['type', 'name', 'remote', 'vni', 'mtu', 'source_ports', 'queue_bytes'] as const;
+/** Writes the tunnel header in front of each inner frame. */
+export interface TunnelHeader {
+  readonly length: number;
+  /** Writes the header at out[pos]; `truncated`: the inner frame was cut to the MTU. */
+  write(out: Uint8Array, pos: number, truncated: boolean): void;
+}
+
+/** A header that is the same for every packet: copied from a template. */
+export class FixedHeader implements TunnelHeader {
+  readonly length: number;
+  constructor(private readonly bytes: Uint8Array) {
+    this.length = bytes.length;
+  }
+  write(out: Uint8Array, pos: number): void {
+    out.set(this.bytes, pos);
+  }
+}
+
+export const UDP_TUNNEL_KEYS = ['type', 'name', 'remote', 'mtu', 'source_ports', 'queue_bytes'] as const;
 /** The smallest MTU that still carries a minimal frame behind IPv6 + UDP + a large GENEVE header. */
 const MIN_MTU = 576;
 
-export function validateUdpTunnel(o: Obj, path: string, p: Problems, extraKeys: readonly string[] = []): void {
-  checkKeys(o, path, [...UDP_TUNNEL_KEYS, ...extraKeys], p);
+/** Validates the keys every UDP tunnel has; `vni` unless the caller has its own identity. */
+export function validateUdpTunnel(o: Obj, path: string, p: Problems, extraKeys: readonly string[] = [], withVni = true): void {
+  checkKeys(o, path, [...UDP_TUNNEL_KEYS, ...(withVni ? ['vni'] : []), ...extraKeys], p);
   endpoint(o, 'remote', path, p, { required: true, defaultPort: 4789 });
-  num(o, 'vni', path, p, { required: true, integer: true, min: 0, max: 0xffffff });
+  if (withVni) num(o, 'vni', path, p, { required: true, integer: true, min: 0, max: 0xffffff });
   num(o, 'mtu', path, p, { integer: true, min: MIN_MTU, max: 65535 });
   num(o, 'source_ports', path, p, { integer: true, min: 1, max: 1024 });
   size(o, 'queue_bytes', path, p);
@@ -64,7 +85,7 @@ export class UdpTunnelTarget implements Target {
   private maxInner = 0;
   private started = false;
 
-  constructor(readonly name: string, readonly type: string, private readonly o: UdpTunnelOptions, private readonly header: Uint8Array) {
+  constructor(readonly name: string, readonly type: string, private readonly o: UdpTunnelOptions, private readonly header: TunnelHeader) {
     this.counters = new ComponentCounters('target', name, type);
     this.sender = new UdpSender(o.remote, o.sourcePorts, o.queueBytes, this.counters, true);
   }
@@ -82,6 +103,7 @@ export class UdpTunnelTarget implements Target {
 
   async write(batch: PacketBatch, keep: Uint8Array | null, ctx: BatchContext): Promise<void> {
     const c = this.counters;
+    if (!this.started) return dropAll(c, batch, keep, DropReason.target_down);
     const h = this.header;
     const maxInner = this.maxInner;
     // Upper bound of the batch's datagrams: one buffer for all of them.
@@ -104,8 +126,8 @@ export class UdpTunnelTarget implements Target {
         badLinkBytes += caplen;
         continue;
       }
-      if (shape.length > maxInner) cut++;
-      out.set(h, pos);
+      const truncated = shape.length > maxInner;
+      h.write(out, pos, truncated);
       const len = h.length + writeInnerFrame(out, pos + h.length, batch, i, shape, maxInner);
       const k = hash === null ? 0 : hash[i] % pool;
       if (!this.sender.send(k, out, pos, len, caplen)) {
@@ -113,6 +135,7 @@ export class UdpTunnelTarget implements Target {
         fullBytes += caplen;
         continue;
       }
+      if (truncated) cut++;
       pos += len;
     }
     c.in(n, bytes);

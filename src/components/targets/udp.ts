@@ -20,6 +20,7 @@ import { ComponentCounters, DropReason } from '../counters.js';
 import type { BatchContext, Target } from '../types.js';
 import { endpoint, sizeValue, type Endpoint } from './config.js';
 import { UdpSender } from './udp-sender.js';
+import { dropAll } from './drop-all.js';
 
 export interface UdpOptions {
   remote: Endpoint;
@@ -55,6 +56,7 @@ export class UdpTarget implements Target {
 
   async write(batch: PacketBatch, keep: Uint8Array | null, ctx: BatchContext): Promise<void> {
     const c = this.counters;
+    if (!this.started) return dropAll(c, batch, keep, DropReason.target_down);
     const frame = this.o.payload === 'frame';
     const max = maxDatagram(this.sender.family);
     const hash = ctx.flowHash;

@@ -7,7 +7,7 @@
 import type { Obj, Problems } from '../../pipeline/problems.js';
 import { encodeVxlan, VXLAN_HEADER_LENGTH } from '../../protocols/vxlan.js';
 import type { Target } from '../types.js';
-import { udpTunnelOptions, UdpTunnelTarget, validateUdpTunnel } from './udp-tunnel.js';
+import { FixedHeader, udpTunnelOptions, UdpTunnelTarget, validateUdpTunnel } from './udp-tunnel.js';
 
 export const VXLAN_PORT = 4789;
 
@@ -22,6 +22,6 @@ export const vxlan = {
     validateUdpTunnel(o, path, p);
   },
   create(name: string, o: Obj): Target {
-    return new UdpTunnelTarget(name, 'vxlan', udpTunnelOptions(o, VXLAN_PORT), vxlanHeader(o.vni as number));
+    return new UdpTunnelTarget(name, 'vxlan', udpTunnelOptions(o, VXLAN_PORT), new FixedHeader(vxlanHeader(o.vni as number)));
   },
 };

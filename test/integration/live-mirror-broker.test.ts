@@ -1,0 +1,63 @@
+/**
+ * A `vxlan` receiver as a broker source (socket path, loopback, no privileges): datagrams of
+ * two mirror sessions (VNI 100 named in the config, VNI 200 not) reach a pcapng target with
+ * one Interface Description Block per origin, so the output still tells the sessions apart.
+ */
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import type { MirrorSource } from '../../src/components/sources/mirror-source.js';
+import { loadCaptureSync } from '../../src/formats/index.js';
+import { validateConfig } from '../../src/pipeline/config.js';
+import { Pipeline } from '../../src/pipeline/pipeline.js';
+import { fixture, tempDir } from '../helpers.js';
+
+test('vxlan source in a broker: pcapng output keeps each VNI as its own interface', async () => {
+  const dir = tempDir();
+  const frames = loadCaptureSync(fixture('captures', 'wikipedia.pcap'));
+  const out = path.join(dir, 'mirror.pcapng');
+  const config = validateConfig(
+    {
+      sources: { mirror: { type: 'vxlan', listen: '127.0.0.1:0', sessions: { 100: 'web' } } },
+      sessions: [{ number: 1, sources: ['mirror'], targets: ['out'] }],
+      targets: { out: { type: 'pcap_file', path: out } },
+    },
+    path.join(dir, 'tapwire.yaml'),
+  );
+  const p = new Pipeline(config);
+  await p.start();
+  const running = p.run();
+  const source = p.sources[0] as MirrorSource;
+  for (let k = 0; k < 50 && source.address === null; k++) await sleep(20);
+  const port = source.address!.port;
+  const sock = dgram.createSocket('udp4');
+  const n = 40;
+  for (let i = 0; i < n; i++) {
+    const vni = i % 2 === 0 ? 100 : 200;
+    const hdr = Buffer.from([8, 0, 0, 0, (vni >> 16) & 0xff, (vni >> 8) & 0xff, vni & 0xff, 0]);
+    await new Promise<void>((resolve) => sock.send(Buffer.concat([hdr, frames.batch.copyPacket(i)]), port, '127.0.0.1', () => resolve()));
+  }
+  sock.close();
+  for (let k = 0; k < 100 && source.counters.outPackets < n; k++) await sleep(20);
+  p.stop();
+  await running;
+  await p.close();
+  const got = loadCaptureSync(out);
+  assert.equal(got.batch.count, n);
+  const byIface = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const info = got.interfaces[got.batch.iface[i]];
+    const key = `${info.name} | ${info.description}`;
+    byIface.set(key, (byIface.get(key) ?? 0) + 1);
+    assert.deepEqual(Buffer.from(got.batch.copyPacket(i)), Buffer.from(frames.batch.copyPacket(i)));
+  }
+  assert.deepEqual(
+    [...byIface.entries()].sort(),
+    [
+      ['mirror:vni-200 | vxlan vni=200 src=127.0.0.1', n / 2],
+      ['mirror:web | vxlan vni=100 src=127.0.0.1 session=web', n / 2],
+    ],
+  );
+});

@@ -1,0 +1,93 @@
+/**
+ * The flow store: hash index with backward-shift deletion against a Map model, and the
+ * memory bound (a full table expires its oldest idle flow early and counts it).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FlowStore } from '../../src/flow/store.js';
+import { KeyScratch } from '../../src/flow/key.js';
+import { BatchBuilder } from '../../src/core/batch.js';
+import { decodePacket } from '../../src/decode/decode.js';
+import { FlowAnalyzer } from '../../src/flow/analyzer.js';
+import { EndReason } from '../../src/flow/constants.js';
+import type { FlowRecord } from '../../src/flow/record.js';
+
+function keyOf(k: KeyScratch, n: number): void {
+  const addr = new Uint8Array([10, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff, 192, 168, 0, 1]);
+  k.build(addr, 4, 0, 4, 17, 1000 + (n % 5000), 53, false, 0, 0);
+}
+
+test('insert / find / remove agree with a Map under random operations', () => {
+  const st = new FlowStore(2000);
+  const k = new KeyScratch();
+  const model = new Map<number, number>();
+  let seed = 12345;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % 3000);
+  for (let step = 0; step < 20000; step++) {
+    const n = rnd();
+    keyOf(k, n);
+    const s = st.find(k);
+    assert.equal(s >= 0, model.has(n), `step ${step}: presence of ${n}`);
+    if (s >= 0) {
+      assert.equal(s, model.get(n));
+      if (step % 3 === 0) {
+        st.remove(s);
+        model.delete(n);
+      }
+    } else if (!st.full) model.set(n, st.insert(k, step));
+  }
+  assert.equal(st.count, model.size);
+});
+
+test('a full table expires the oldest idle flow early, counted, with reason lackOfResources', () => {
+  const bb = new BatchBuilder();
+  for (let i = 0; i < 10; i++) {
+    const f = new Uint8Array(14 + 28);
+    f.set([0x08, 0x00], 12);
+    f.set([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, i + 1, 10, 0, 1, 1], 14);
+    let s = 0;
+    for (let w = 0; w < 20; w += 2) s += (f[14 + w] << 8) | f[15 + w];
+    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+    f[24] = (~s >> 8) & 0xff;
+    f[25] = ~s & 0xff;
+    f.set([0x30, 0x39, 0, 53, 0, 8, 0, 0], 34);
+    bb.add(f, { tsSec: 100 + i });
+  }
+  const out: FlowRecord[] = [];
+  const a = new FlowAnalyzer((r) => out.push(r), { decode: decodePacket, capacity: 4 });
+  a.addBatch(bb.batch);
+  assert.equal(a.counters.evicted, 6);
+  assert.equal(a.activeFlows, 4);
+  assert.deepEqual(
+    out.map((r) => r.origH),
+    ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.0.6'],
+  );
+  assert.ok(out.every((r) => r.endReason === EndReason.lackOfResources));
+  a.flush();
+  assert.equal(out.length, 10);
+});
+
+test('idle UDP flows expire after the UDP timeout while packets keep arriving', () => {
+  const bb = new BatchBuilder();
+  const mk = (host: number) => {
+    const f = new Uint8Array(14 + 28);
+    f.set([0x08, 0x00], 12);
+    f.set([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, host, 10, 0, 1, 1], 14);
+    let s = 0;
+    for (let w = 0; w < 20; w += 2) s += (f[14 + w] << 8) | f[15 + w];
+    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+    f[24] = (~s >> 8) & 0xff;
+    f[25] = ~s & 0xff;
+    f.set([0x30, 0x39, 0, 53, 0, 8, 0, 0], 34);
+    return f;
+  };
+  bb.add(mk(1), { tsSec: 100 });
+  for (let t = 101; t < 200; t += 5) bb.add(mk(2), { tsSec: t });
+  const out: FlowRecord[] = [];
+  const a = new FlowAnalyzer((r) => out.push(r), { decode: decodePacket, timeouts: { udp: 60 } });
+  a.addBatch(bb.batch);
+  assert.equal(out.length, 1, 'host 1 expired, host 2 still active');
+  assert.equal(out[0].origH, '10.0.0.1');
+  assert.equal(out[0].endReason, EndReason.idleTimeout);
+  assert.equal(a.counters.expiredIdle, 1);
+});

@@ -15,7 +15,7 @@ export interface BatchContext {
   interfaceInfo(iface: number, linktype: number): { name?: string; description?: string };
   /** The pipeline's interface table (source interfaces and origins found by `strip`). */
   origins: OriginTable;
-  /** Monotonic "now" in ms for timers (file rotation, token buckets); replay may set it to packet time. */
+  /** Wall-clock "now", epoch ms, for file rotation and names: the packet time of the batch (replays keep their recorded time). */
   nowMs: number;
 }
 

@@ -18,6 +18,11 @@ import { arpSenderProto, arpTargetHw, arpTargetProto } from '../protocols/arp.js
 
 export interface FieldPrinter {
   readonly names: readonly string[];
+  /**
+   * Capture format of the input ('pcap' by default): may be set after compiling, once the
+   * reader knows it (frame.interface_id prints only for pcapng, as in tshark).
+   */
+  captureFormat: 'pcap' | 'pcapng';
   /** One TSV line (no newline) for packet i. */
   format(batch: PacketBatch, i: number, rec: DecodeRecord): string;
 }
@@ -92,6 +97,18 @@ function quotedByIcmpV4(c: Ctx, k: number): boolean {
   return false;
 }
 
+/** Classes (0x%04x) or types (0x%02x) of the options of GENEVE layer k, comma-joined; null if none. */
+function geneveOptionList(c: Ctx, s: number, k: number, cls: boolean): string | null {
+  const end = c.rec.layerEnd[k];
+  let p = s + 8;
+  let out = '';
+  while (p + 4 <= end) {
+    out += (out ? ',' : '') + (cls ? hex(c.view.getUint16(p), 4) : hex(c.data[p + 2], 2));
+    p += 4 + ((c.data[p + 3] & 0x1f) << 2);
+  }
+  return out || null;
+}
+
 const u8 = (off: number): LayerGetter => (c, s, k) => (has(c, s, k, off + 1) ? String(c.data[s + off]) : null);
 const u16 = (off: number): LayerGetter => (c, s, k) => (has(c, s, k, off + 2) ? String(c.view.getUint16(s + off)) : null);
 const u32 = (off: number): LayerGetter => (c, s, k) => (has(c, s, k, off + 4) ? String(c.view.getUint32(s + off)) : null);
@@ -107,7 +124,6 @@ const DEFS: Record<string, FieldDef> = {
   'frame.cap_len': { frame: (c) => String(c.batch.caplen[c.i]) },
   'frame.interface_id': { frame: (c) => (c.opts.format === 'pcapng' ? String(c.batch.iface[c.i]) : '') },
   'frame.protocols': { frame: (c) => protocolPathString(c.batch, c.i, c.rec) },
-  'frame.encap_type': { frame: (c) => String(c.batch.linktype[c.i]) },
 
   // Ethernet (eth.type only for Ethernet II frames; 802.3 frames carry a length instead)
   'eth.src': { layers: [Layer.ETHERNET], get: (c, s) => formatMac(c.data, s + 6) },
@@ -130,7 +146,7 @@ const DEFS: Record<string, FieldDef> = {
   'mpls.ttl': { layers: [Layer.MPLS], get: (c, s) => String(c.data[s + 3]) },
 
   // PPP / PPPoE
-  'pppoes.session_id': { layers: [Layer.PPPOE], get: (c, s) => hex(c.view.getUint16(s + 2), 4) },
+  'pppoe.session_id': { layers: [Layer.PPPOE], get: (c, s) => hex(c.view.getUint16(s + 2), 4) },
   'ppp.protocol': { layers: [Layer.PPP, Layer.PPPOE], get: (c, s, k) => hex(c.rec.layerInfo[k], 4) },
 
   // ARP
@@ -141,7 +157,8 @@ const DEFS: Record<string, FieldDef> = {
   'arp.dst.proto_ipv4': { layers: [Layer.ARP], get: (c, s) => (c.data[s + 5] === 4 ? formatIpv4(c.data, arpTargetProto(c.data, s)) : null) },
 
   // IPv4
-  'ip.version': { layers: [Layer.IPV4], get: (c, s) => String(c.data[s] >>> 4) },
+  // tshark's IPv6 dissector fills ip.version too.
+  'ip.version': { layers: [Layer.IPV4, Layer.IPV6], get: (c, s) => String(c.data[s] >>> 4) },
   'ip.hdr_len': { layers: [Layer.IPV4], get: (c, s) => String((c.data[s] & 15) << 2) },
   'ip.dsfield': { layers: [Layer.IPV4], get: (c, s) => hex(c.data[s + 1], 2) },
   'ip.len': {
@@ -162,8 +179,8 @@ const DEFS: Record<string, FieldDef> = {
   'ip.dst': { layers: [Layer.IPV4], get: (c, s) => formatIpv4(c.data, s + 16) },
 
   // IPv6
-  'ipv6.tclass': { layers: [Layer.IPV6], get: (c, s) => hex((c.view.getUint16(s) >>> 4) & 0xff, 2) },
-  'ipv6.flow': { layers: [Layer.IPV6], get: (c, s) => hex(c.view.getUint32(s) & 0xfffff, 5) },
+  'ipv6.tclass': { layers: [Layer.IPV6], get: (c, s) => hex((c.view.getUint16(s) >>> 4) & 0xff, 8) },
+  'ipv6.flow': { layers: [Layer.IPV6], get: (c, s) => hex(c.view.getUint32(s) & 0xfffff, 6) },
   'ipv6.plen': { layers: [Layer.IPV6], get: u16(4) },
   'ipv6.nxt': { layers: [Layer.IPV6], get: u8(6) },
   'ipv6.hlim': { layers: [Layer.IPV6], get: u8(7) },
@@ -235,7 +252,9 @@ const DEFS: Record<string, FieldDef> = {
   'vxlan.flags': { layers: [Layer.VXLAN], get: (c, s) => hex(c.view.getUint16(s), 4) },
   'geneve.vni': { layers: [Layer.GENEVE], get: (c, s) => hex(c.view.getUint32(s + 4) >>> 8, 6) },
   'geneve.proto_type': { layers: [Layer.GENEVE], get: (c, s) => hex(c.view.getUint16(s + 2), 4) },
-  'geneve.options_len': { layers: [Layer.GENEVE], get: (c, s) => String((c.data[s] & 0x3f) << 2) },
+  'geneve.version': { layers: [Layer.GENEVE], get: (c, s) => String(c.data[s] >>> 6) },
+  'geneve.option.class': { layers: [Layer.GENEVE], get: (c, s, k) => geneveOptionList(c, s, k, true) },
+  'geneve.option.type': { layers: [Layer.GENEVE], get: (c, s, k) => geneveOptionList(c, s, k, false) },
   'tzsp.encap': { layers: [Layer.TZSP], get: u16(2) },
 };
 
@@ -252,9 +271,15 @@ export function compileFieldList(names: string[], opts: FieldListOptions = {}): 
     throw new Error(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `'${n}'`).join(', ')}; valid fields: ${FIELD_NAMES.join(', ')}`);
   }
   const defs = names.map((n) => DEFS[n]);
-  const c: Ctx = { batch: null as unknown as PacketBatch, i: 0, rec: null as unknown as DecodeRecord, data: new Uint8Array(0), view: new DataView(new ArrayBuffer(0)), opts };
+  const c: Ctx = { batch: null as unknown as PacketBatch, i: 0, rec: null as unknown as DecodeRecord, data: new Uint8Array(0), view: new DataView(new ArrayBuffer(0)), opts: { ...opts } };
   return {
     names: [...names],
+    get captureFormat(): 'pcap' | 'pcapng' {
+      return c.opts.format ?? 'pcap';
+    },
+    set captureFormat(f: 'pcap' | 'pcapng') {
+      c.opts.format = f;
+    },
     format(batch: PacketBatch, i: number, rec: DecodeRecord): string {
       c.batch = batch;
       c.i = i;

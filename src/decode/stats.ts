@@ -26,20 +26,38 @@ export class ProtocolStats {
   readonly anomalies = new AnomalyCounters();
 
   add(batch: PacketBatch, i: number, rec: DecodeRecord): void {
-    const len = batch.wirelen[i];
     const n = fillProtocolPath(batch, i, rec, this.path);
     let node = 0;
-    this.frames[0]++;
-    this.bytes[0] += len;
     for (let k = 0; k < n; k++) {
       const code = this.path[k];
       let child = this.children[node * NAME_COUNT + code];
       if (child === 0) child = this.newNode(node, code);
-      this.frames[child]++;
-      this.bytes[child] += len;
       node = child;
     }
-    this.anomalies.add(rec.anomaly);
+    // Only the node where the path ends is counted; totals of the inner nodes are summed
+    // when printing (one counter update per packet instead of one per protocol).
+    this.frames[node]++;
+    this.bytes[node] += batch.wirelen[i];
+    if (rec.anomaly !== 0) this.anomalies.add(rec.anomaly);
+  }
+
+  /** Frames and bytes of every node including its subtree (computed for printing). */
+  private totals(): { frames: Float64Array; bytes: Float64Array } {
+    const frames = this.frames.slice(0, this.nodes);
+    const bytes = this.bytes.slice(0, this.nodes);
+    // Children always have larger ids than their parent: fold from the last node up.
+    const parent = new Int32Array(this.nodes);
+    for (let p = 0; p < this.nodes; p++) {
+      for (let code = 0; code < NAME_COUNT; code++) {
+        const c = this.children[p * NAME_COUNT + code];
+        if (c !== 0) parent[c] = p;
+      }
+    }
+    for (let c = this.nodes - 1; c > 0; c--) {
+      frames[parent[c]] += frames[c];
+      bytes[parent[c]] += bytes[c];
+    }
+    return { frames, bytes };
   }
 
   private newNode(parent: number, code: number): number {
@@ -69,6 +87,7 @@ export class ProtocolStats {
 
   /** Frames counted under a protocol path such as `eth:ethertype:ip` (tests, summaries). */
   framesAt(path: string): number {
+    const { frames } = this.totals();
     let node = 0;
     if (path !== '') {
       for (const name of path.split(':')) {
@@ -78,10 +97,11 @@ export class ProtocolStats {
         if (node === 0) return 0;
       }
     }
-    return this.frames[node];
+    return frames[node];
   }
 
   format(): string {
+    const { frames, bytes } = this.totals();
     const bar = '='.repeat(67);
     const lines: string[] = [bar, 'Protocol Hierarchy Statistics', 'Filter: ', ''];
     const walk = (node: number, depth: number): void => {
@@ -94,11 +114,11 @@ export class ProtocolStats {
       kids.sort((a, b) => a - b);
       for (const c of kids) {
         const label = ' '.repeat(depth * 2) + PROTO_NAMES[this.nameOf[c]];
-        lines.push(`${label.padEnd(40)} frames:${this.frames[c]} bytes:${this.bytes[c]}`);
+        lines.push(`${label.padEnd(40)} frames:${frames[c]} bytes:${bytes[c]}`);
         walk(c, depth + 1);
       }
     };
-    lines.push(`${'frame'.padEnd(40)} frames:${this.frames[0]} bytes:${this.bytes[0]}`);
+    lines.push(`${'frame'.padEnd(40)} frames:${frames[0]} bytes:${bytes[0]}`);
     walk(0, 1);
     lines.push(bar);
     const entries = this.anomalies.entries();

@@ -53,7 +53,7 @@ export class Pipeline {
     this.ctx = {
       flowHash: null,
       origins: this.origins,
-      nowMs: 0,
+      nowMs: Date.now(),
       interfaceInfo: (iface: number) => {
         const m = this.origins.get(iface);
         return m ? { name: m.name, description: m.description } : {};

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { compileFilter, FilterSyntaxError, SUPPORTED_LINKTYPES } from '../../src/filter/index.js';
 import { generate, vocabulary } from './filter-exprgen.js';
-import { type Capture, cleanup, corpusDir, FIXTURES, haveTcpdump, linktypeOf, loadGroup, tcpdumpVerdicts } from './filter-tcpdump.js';
+import { type Capture, cleanup, corpusDir, FIXTURES, haveTcpdump, linktypeOf, loadGroup, synthesize, tcpdumpVerdicts } from './filter-tcpdump.js';
 
 type Verdicts = Uint8Array | string;
 /** Verdicts with out-of-range loads read as 0, filled in for expressions that differ. */
@@ -101,12 +101,17 @@ test('differential: tapwire verdicts equal tcpdump verdicts packet by packet', {
     }
   }
   const jobs: { cap: Capture; expr: string }[] = [];
-  for (const [lt, files] of byLinktype) {
-    const cap = loadGroup(files, `linktype-${lt}`);
+  const groups: Capture[] = [...byLinktype].map(([lt, files]) => loadGroup(files, `linktype-${lt}`));
+  const eth = groups.find((g) => g.linktype === 1);
+  if (eth) for (const lt of [113, 276, 108] as const) groups.push(synthesize(eth, lt));
+  for (const cap of groups) {
+    const lt = cap.linktype;
     const ethernet = lt === 1;
     const ipOnly = lt === 101 || lt === 228 || lt === 229;
-    const voc = vocabulary(ethernet || ipOnly ? [cap.batch] : [], ipOnly);
-    for (const expr of generate(ethernet ? 1100 : Number(process.env.TAPWIRE_FILTER_OTHER ?? 40), (Number(process.env.TAPWIRE_FILTER_SEED ?? 0x7a9)) + lt, voc, ethernet)) jobs.push({ cap, expr });
+    // Synthesized cooked/loopback groups carry the Ethernet packets' addresses.
+    const synthetic = (lt === 113 || lt === 276 || lt === 108) && eth;
+    const voc = synthetic ? vocabulary([eth.batch]) : vocabulary(ethernet || ipOnly ? [cap.batch] : [], ipOnly);
+    for (const expr of generate(ethernet ? 1100 : Number(process.env.TAPWIRE_FILTER_OTHER ?? 40), (Number(process.env.TAPWIRE_FILTER_SEED ?? 0x7a9)) + lt, voc, ethernet, lt)) jobs.push({ cap, expr });
   }
   const oracle = await tcpdumpVerdicts(jobs);
   let agree = 0, known = 0, packets = 0;

@@ -62,7 +62,7 @@ export function vocabulary(batches: PacketBatch[], ipOnly = false): Vocabulary {
   return { v4: [...v4], v6: [...v6], macs: [...macs], ports: [...ports] };
 }
 
-export function generate(count: number, seed: number, voc: Vocabulary, ethernet: boolean): string[] {
+export function generate(count: number, seed: number, voc: Vocabulary, ethernet: boolean, linktype = ethernet ? 1 : 0): string[] {
   const r = rng(seed);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
   const chance = (p: number) => r() < p;
@@ -130,6 +130,8 @@ export function generate(count: number, seed: number, voc: Vocabulary, ethernet:
         () => `geneve${chance(0.5) ? ` ${pick([0, 1, 10, 11])}` : ''}`,
       );
     } else forms.push(() => `link proto ${pick(['0x0800', '0x86dd', '\\ip', '\\ip6'])}`);
+    if (linktype === 113 || linktype === 276) forms.push(() => pick(['inbound', 'outbound']));
+    if (linktype === 276) forms.push(() => `ifindex ${pick([1, 2, 3, 4])}`);
     return pick(forms)();
   };
   const shift = () => (ethernet ? pick(['vlan', 'vlan and vlan', `vlan ${pick([1, 5, 10, 100, 1000])}`, 'mpls', `mpls ${pick([16, 17, 100])}`, 'mpls and mpls', 'pppoes', 'geneve', 'geneve 10']) : '');

@@ -49,7 +49,49 @@ export function loadGroup(files: string[], name: string): Capture {
   for (const l of loaded) {
     for (let i = 0; i < l.batch.count; i++) builder.add(l.batch.packet(i), { wirelen: l.batch.wirelen[i]!, linktype });
   }
-  const b = builder.batch;
+  return writeMarked(builder.batch, linktype, name);
+}
+
+/**
+ * Link types the corpus lacks, made from Ethernet packets: the Ethernet header is replaced by
+ * a Linux cooked v1 / v2 header (packet type and ifindex varying, for inbound/outbound and
+ * ifindex) or an OpenBSD loopback header (address family in network order; IP packets only).
+ */
+export function synthesize(eth: Capture, linktype: 113 | 276 | 108): Capture {
+  const b = eth.batch;
+  let bytes = 0;
+  for (let i = 0; i < b.count; i++) bytes += b.caplen[i]! + 20;
+  const builder = new BatchBuilder(b.count + 1, bytes + 1);
+  for (let i = 0; i < b.count; i++) {
+    const p = b.packet(i);
+    if (p.length < 14) continue;
+    const type = (p[12]! << 8) | p[13]!;
+    const payload = p.subarray(14);
+    let head: Uint8Array;
+    if (linktype === 108) {
+      const af = type === 0x0800 ? 2 : type === 0x86dd ? [24, 28, 30][i % 3]! : -1;
+      if (af < 0) continue;
+      head = Uint8Array.of(0, 0, 0, af);
+    } else if (linktype === 113) {
+      head = new Uint8Array(16);
+      head[1] = i % 5; // 0 host, 1 broadcast, 2 multicast, 3 otherhost, 4 outgoing
+      head[3] = 1; head[5] = 6; head.set(p.subarray(6, 12), 6);
+      head[14] = p[12]!; head[15] = p[13]!;
+    } else {
+      head = new Uint8Array(20);
+      head[0] = p[12]!; head[1] = p[13]!;
+      head[7] = 1 + (i % 3); // ifindex
+      head[9] = 1; head[10] = i % 5; head[11] = 6; head.set(p.subarray(6, 12), 12);
+    }
+    const out = new Uint8Array(head.length + payload.length);
+    out.set(head);
+    out.set(payload, head.length);
+    builder.add(out, { wirelen: b.wirelen[i]! - 14 + head.length, linktype });
+  }
+  return writeMarked(builder.batch, linktype, `${eth.name}-as-${linktype}`);
+}
+
+function writeMarked(b: PacketBatch, linktype: number, name: string): Capture {
   let size = 24;
   for (let i = 0; i < b.count; i++) size += 16 + b.caplen[i]!;
   const out = new Uint8Array(size);

@@ -94,7 +94,7 @@ test('MPLS pseudowire with control word and Ethernet inside', () => {
 test('PPPoE session carrying IPv4: eth:ethertype:pppoes:ppp:ip:udp:data', () => {
   const d = decode(h(ETH('8864'), '11 00 1234 0022 0021', IPV4_UDP)); // session 0x1234, length 34
   assert.equal(d.path, 'eth:ethertype:pppoes:ppp:ip:udp:data');
-  assert.equal(d.field('pppoes.session_id'), '0x1234');
+  assert.equal(d.field('pppoe.session_id'), '0x1234');
 });
 
 test('802.3 length + LLC/SNAP carrying IPv4', () => {

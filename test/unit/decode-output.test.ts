@@ -42,6 +42,9 @@ test('fields: tshark formats and comma-joined repeated fields', () => {
   decodePacket(b, 1, rec);
   assert.equal(p.format(b, 1, rec), '2\t1368908504.837063000\teth:ethertype:ip:udp:vxlan:eth:ethertype:arp\t0x0800,0x0806\t192.168.203.1\t\t\t\t100\t');
   assert.equal(compileFieldList(['frame.interface_id'], { format: 'pcapng' }).format(b, 1, rec), '0');
+  const late = compileFieldList(['frame.interface_id']);
+  late.captureFormat = 'pcapng';
+  assert.equal(late.format(b, 1, rec), '0');
 });
 
 test('fields: an unknown name throws and lists the valid ones', () => {

@@ -129,6 +129,7 @@ export async function readCommand(argv: string[]): Promise<number> {
       writer.nanos = input.tsResolution === 9;
       if (snaplen === undefined) writer.headerSnaplen = input.snaplen;
     }
+    if (first && fields !== null && reader.format !== 'unknown') fields.captureFormat = reader.format; // frame.interface_id exists in pcapng only
     first = false;
     if (keep.length < batch.count) keep = new Uint8Array(batch.capacity);
     let kept = 0;

@@ -61,8 +61,12 @@ export async function run(ctx: { pcap: string; packets?: number; log: (line: str
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tapwire-bench-filter-'));
   let packets = ctx.packets ?? 0;
   try {
+    // The peer: tcpdump reading the capture and filtering, writing the kept packets nowhere.
+    const peerFilter = new Map<string, number>();
+    for (const { name, expr } of EXPRESSIONS) if (haveTcpdump) peerFilter.set(name, timed('tcpdump', ['-r', pcap, '-w', '/dev/null', expr]).seconds);
+
     // In-process: stream the capture once per expression, time only the predicate.
-    log('filter only (compiled predicate over in-memory batches):');
+    log('filter only: tapwire\'s compiled predicate over in-memory batches  vs  tcpdump -r PCAP -w /dev/null EXPR');
     const linktype = await (async () => {
       const r = await openCapture(pcap);
       for await (const b of r.batches()) { if (b.count) return b.linktype[0]!; }
@@ -81,7 +85,11 @@ export async function run(ctx: { pcap: string; packets?: number; log: (line: str
         n += b.count;
       }
       packets = n;
-      log(`  ${name.padEnd(22)} ${mpps(n, Number(ns) / 1e9).padStart(12)}  kept ${kept}`);
+      const ours = Number(ns) / 1e9;
+      const peer = peerFilter.get(name);
+      const peerText = peer === undefined ? 'tcpdump not installed'
+        : `tcpdump ${mpps(n, peer).padStart(11)}  ratio ${(peer / ours).toFixed(1)}x`;
+      log(`  ${name.padEnd(22)} tapwire ${mpps(n, ours).padStart(11)}  ${peerText}  kept ${kept}`);
     }
 
     log('end to end: tapwire read -r PCAP -w OUT EXPR  vs  tcpdump -r PCAP -w OUT EXPR');

@@ -183,7 +183,11 @@ async function runTapwire(v: Veth, args: string[], file: string, rate: number | 
   await sleep(1500);
   const sent = v.rx() - rx0;
   p.kill('SIGINT');
-  const r = JSON.parse((await out).trim().split('\n').at(-1)!) as { captured: number; droppedKernel?: number; droppedInterface?: number; dropped?: number; cpuSeconds: number; mainCpuSeconds?: number };
+  const killer = setTimeout(() => p.kill('SIGKILL'), 5000);
+  const text = await out;
+  clearTimeout(killer);
+  if (!text.trim()) throw new Error(`tapwire capture (${args.join(' ')}) did not end on SIGINT`);
+  const r = JSON.parse(text.trim().split('\n').at(-1)!) as { captured: number; droppedKernel?: number; droppedInterface?: number; dropped?: number; cpuSeconds: number; mainCpuSeconds?: number };
   return { sent, captured: r.captured, dropped: r.dropped ?? (r.droppedKernel ?? 0) + (r.droppedInterface ?? 0), cpuSeconds: r.cpuSeconds, mainCpuSeconds: r.mainCpuSeconds };
 }
 

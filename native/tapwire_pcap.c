@@ -9,8 +9,9 @@
  *
  * Event-loop integration: the handle is non-blocking and its selectable fd is watched with
  * a uv_poll (plus a uv_timer so a quiet interface still returns within the timeout). JS
- * waits for readiness once per batch, then calls dispatch() synchronously. No threads:
- * src/live/README.md has the measurement behind this choice (and against a worker).
+ * waits for readiness once per batch, then calls dispatch() synchronously. The alternative,
+ * dispatchThread() (blocking on a libuv pool thread), exists so the two can be measured in
+ * the same run; src/live/README.md has the figures and why poll is the default.
  */
 #include <node_api.h>
 #include <uv.h>
@@ -456,6 +457,16 @@ static napi_value Wait(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* breakLoop(handle): makes a blocking dispatch (thread mode) return now. */
+static napi_value BreakLoop(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  capture *c = get_capture(env, a[0]);
+  if (c && c->busy) pcap_breakloop(c->pcap);
+  return NULL;
+}
+
 static napi_value Stats(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1], out, v;
@@ -661,6 +672,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"dispatch", NULL, Dispatch, NULL, NULL, NULL, napi_default, NULL},
       {"dispatchThread", NULL, DispatchThread, NULL, NULL, NULL, napi_default, NULL},
       {"wait", NULL, Wait, NULL, NULL, NULL, napi_default, NULL},
+      {"breakLoop", NULL, BreakLoop, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, Stats, NULL, NULL, NULL, napi_default, NULL},
       {"inject", NULL, Inject, NULL, NULL, NULL, napi_default, NULL},
       {"lastError", NULL, LastError, NULL, NULL, NULL, napi_default, NULL},

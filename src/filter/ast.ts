@@ -71,7 +71,11 @@ export function normalize(n: Node): string {
   switch (n.k) {
     case 'and': case 'or': {
       const side = (c: Node) => ((c.k === 'and' || c.k === 'or') && c.k !== n.k ? `(${normalize(c)})` : normalize(c));
-      return `${side(n.a)} ${n.k} ${side(n.b)}`;
+      // The parser builds left-deep chains: walk the spine in a loop (a 5,000-host or-chain).
+      const rights: Node[] = [];
+      let left: Node = n;
+      while (left.k === n.k) { rights.push(left.b); left = left.a; }
+      return [side(left), ...rights.reverse().map(side)].join(` ${n.k} `);
     }
     case 'not': {
       const inner = normalize(n.a);

@@ -357,9 +357,9 @@ export class CodeGen {
         if (s === null && q.addr === 'net') {
           while (v && (v & 0xff000000) === 0) { v = (v << 8) >>> 0; mask = (mask << 8) >>> 0; }
         } else {
+          // Promote a short address: `host 10.1` is 10.1.0.0 with mask 255.255.0.0.
           v = vlen === 0 ? 0 : (v << (32 - vlen)) >>> 0;
           mask = vlen === 0 ? 0 : (mask << (32 - vlen)) >>> 0;
-          if (vlen === 32) { v = v >>> 0; mask = 0xffffffff; }
         }
         return this.host(v, mask, proto, dir, q.addr);
       }
@@ -766,12 +766,12 @@ function parseIPv6(s: string): number[] {
   return w;
 }
 
+/** pcap_ether_aton over the scanner's MAC forms: a:b:c:d:e:f, a-b-..., a.b...., aabb.ccdd.eeff, aabbccddeeff. */
 function parseMac(s: string): number[] {
-  const hex = s.replace(/[:.\-]/g, (m) => m);
   let parts: string[];
-  if (/^[0-9A-Fa-f]{12}$/.test(hex)) parts = hex.match(/../g)!;
-  else if (/^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$/.test(hex)) parts = hex.replace(/\./g, '').match(/../g)!;
-  else parts = hex.split(/[:.\-]/);
+  if (/^[0-9A-Fa-f]{12}$/.test(s)) parts = s.match(/../g)!;
+  else if (/^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$/.test(s)) parts = s.replace(/\./g, '').match(/../g)!;
+  else parts = s.split(/[:.\-]/);
   return parts.map((p) => parseInt(p, 16));
 }
 

@@ -6,7 +6,7 @@ import type { PacketBatch } from '../core/batch.js';
 import { normalize } from './ast.js';
 import { FilterSyntaxError } from './errors.js';
 import { CodeGen } from './gencode.js';
-import { type Bool, TRUE } from './ir.js';
+import { type Bool, TRUE, balance } from './ir.js';
 import { compileSource, emitSource, type MatchFn } from './jit.js';
 import { initLink, LINKS } from './linklayer.js';
 import { parseFilter } from './parser.js';
@@ -50,7 +50,7 @@ export function compilePredicate(expr: string, linktype: number, opts: CompileOp
   const state = initLink(linktype, opts.nullLittleEndian ?? true);
   if (!ast) return { pred: TRUE, normalized: '' };
   const gen = new CodeGen(state, opts.netmask ?? 0);
-  let pred = gen.gen(ast);
+  let pred = balance(gen.gen(ast));
   const optimize = opts.optimize !== false && !gen.noOptimize;
   // libpcap never reaches "rejects all packets" through geneve's register code (see unsat.ts).
   const mayReject = optimize && !usesRegisters(pred);

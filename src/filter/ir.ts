@@ -79,3 +79,37 @@ export function meq(a: Val, v: number, mask: number): Bool {
   if (mask >>> 0 === 0xffffffff) return eq(a, v);
   return eq({ k: 'bin', op: '&', a, b: K(mask) }, v);
 }
+
+/**
+ * Rebuilds long `and`/`or` chains as balanced trees: same tests, same left-to-right order
+ * (both operators are associative, short-circuit included), but nesting grows with log n, so
+ * a 5,000-host or-chain neither overflows a recursive pass nor the JavaScript parser.
+ */
+export function balance(root: Bool): Bool {
+  const flatten = (b: Bool, k: 'and' | 'or'): Bool[] => {
+    const out: Bool[] = [];
+    const stack: Bool[] = [b];
+    while (stack.length) {
+      const x = stack.pop()!;
+      if (x.k === k) { stack.push(x.b, x.a); } else out.push(x);
+    }
+    return out;
+  };
+  const build = (items: Bool[], k: 'and' | 'or', lo: number, hi: number): Bool => {
+    if (hi - lo === 1) return items[lo]!;
+    const mid = (lo + hi) >>> 1;
+    return { k, a: build(items, k, lo, mid), b: build(items, k, mid, hi) };
+  };
+  const walk = (b: Bool): Bool => {
+    switch (b.k) {
+      case 'and': case 'or': {
+        const items = flatten(b, b.k).map(walk);
+        return build(items, b.k, 0, items.length);
+      }
+      case 'not': return { k: 'not', a: walk(b.a) };
+      case 'if': return { k: 'if', c: walk(b.c), a: walk(b.a), b: walk(b.b) };
+      default: return b;
+    }
+  };
+  return walk(root);
+}

@@ -5,7 +5,7 @@
  * that makes the function return false, which is exactly BPF's "abort and reject" since
  * nothing evaluated afterwards can make a rejected packet accepted again.
  */
-import type { Bool, Val } from './ir.js';
+import { type Bool, type Val, balance } from './ir.js';
 
 export type MatchFn = (data: Uint8Array, view: DataView, off: number, caplen: number, wirelen: number) => boolean;
 
@@ -177,11 +177,18 @@ function protochain(data: Uint8Array, off: number, caplen: number, nl: number, v
   return -1;
 }
 
-const flat = (b: Bool, k: 'and' | 'or', out: Bool[] = []): Bool[] => {
-  if (b.k === k) { flat(b.a, k, out); flat(b.b, k, out); } else out.push(b);
+/** The operands of a chain of one operator, left to right (iterative: chains can be long). */
+const flat = (b: Bool, k: 'and' | 'or'): Bool[] => {
+  const out: Bool[] = [];
+  const stack: Bool[] = [b];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.k === k) stack.push(x.b, x.a); else out.push(x);
+  }
   return out;
 };
-const chain = (items: Bool[], k: 'and' | 'or'): Bool => items.reduce((a, b) => ({ k, a, b }));
+/** The operands joined again, as a balanced tree (same order). */
+const chain = (items: Bool[], k: 'and' | 'or'): Bool => balance(items.reduce((a, b) => ({ k, a, b })));
 
 /**
  * Regroups a pure `or` chain by the first test of each term, keeping the order in which
@@ -243,7 +250,8 @@ function countConstLoads(b: Bool, counts: Map<string, number>): void {
  * more than once are read once up front (BPF semantics kept: a hoisted load past caplen only
  * rejects the packet where the expression actually uses it).
  */
-export function emitSource(pred: Bool, lenient = false): string {
+export function emitSource(tree: Bool, lenient = false): string {
+  const pred = balance(tree);
   const counts = new Map<string, number>();
   countConstLoads(pred, counts);
   const body = (e: Emitter): string => {

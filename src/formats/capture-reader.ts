@@ -45,66 +45,80 @@ export class CaptureReader {
     return this.parser?.interfaces ?? [];
   }
 
+  /**
+   * Two buffers alternate so that reading overlaps processing: once a buffer is parsed,
+   * its unparsed tail (at most a partial record) moves to the other buffer and the next read
+   * into that buffer starts *before* the batch is handed to the consumer.
+   */
   async *batches(): AsyncGenerator<PacketBatch> {
-    let buf = new Uint8Array(this.bufferBytes);
-    let view = new DataView(buf.buffer);
-    const batch = new PacketBatch(this.batchSize, buf);
-    let len = 0; // valid bytes in buf
-    let pos = 0; // parse position in buf
-    let base = 0; // input offset of buf[0]
+    let cur = new Uint8Array(this.bufferBytes);
+    let spare = new Uint8Array(this.bufferBytes);
+    let view = new DataView(cur.buffer);
+    const batch = new PacketBatch(this.batchSize, cur);
     let eof = false;
-    let need = 0;
-    try {
-      for (;;) {
-        // Refill when the unparsed tail is short or the parser asked for more.
-        if (!eof && (len - pos < need || len - pos < buf.length >> 1)) {
-          if (pos > 0) {
-            buf.copyWithin(0, pos, len);
-            base += pos;
-            len -= pos;
-            pos = 0;
-          }
-          if (need > buf.length) {
-            if (need > MAX_BLOCK_LEN) throw new CaptureError('E_BAD_RECORD', this.name, base, `record of ${need} bytes is larger than any capture allows`);
-            const bigger = new Uint8Array(need + (need >> 1));
-            bigger.set(buf.subarray(0, len));
-            buf = bigger;
-            view = new DataView(buf.buffer);
-          }
-          while (len < buf.length) {
-            const n = await this.source.read(buf, len, buf.length - len);
-            if (n === 0) {
-              eof = true;
-              break;
-            }
-            len += n;
-            if (len - pos >= need && len >= buf.length >> 1) break;
-          }
+    /** Reads into buf from `from` until it is at least half full or the input ends. */
+    const fill = async (buf: Uint8Array, from: number): Promise<number> => {
+      let len = from;
+      while (len < buf.length) {
+        const n = await this.source.read(buf, len, buf.length - len);
+        if (n === 0) {
+          eof = true;
+          break;
         }
+        len += n;
+        if (len >= buf.length >> 1) break;
+      }
+      return len;
+    };
+    let len = 0; // valid bytes in cur
+    let pos = 0; // parse position in cur
+    let base = 0; // input offset of cur[0]
+    try {
+      len = await fill(cur, 0);
+      for (;;) {
         if (this.parser === null) {
-          if (len === 0 && eof) throw new CaptureError('E_NOT_CAPTURE', this.name, 0, 'empty input, not a capture');
-          if (len < 4 && !eof) continue;
-          const head = buf.subarray(0, Math.min(len, 4));
+          if (len === 0) throw new CaptureError('E_NOT_CAPTURE', this.name, 0, 'empty input, not a capture');
+          const head = cur.subarray(0, Math.min(len, 4));
           if (isPcapMagic(head)) this.parser = new PcapParser(this.name);
           else if (isPcapngMagic(head)) this.parser = new PcapngParser(this.name);
           else throw new CaptureError('E_NOT_CAPTURE', this.name, 0, 'not a pcap or pcapng capture (unknown magic number)');
         }
-        batch.reset(buf);
-        const r = this.parser.parse(buf, view, pos, len, eof, batch, base);
-        const progressed = r.pos !== pos || batch.count > 0;
+        batch.reset(cur);
+        const start = pos;
+        const r = this.parser.parse(cur, view, pos, len, eof, batch, base);
         pos = r.pos;
-        need = r.need ?? 0;
+        const need = r.need ?? 0;
         this.bytesRead = base + pos;
+        const rest = len - pos;
+        let next: Promise<number> | null = null;
+        let nextBuf = spare;
+        if (!r.error && !eof && (need > 0 || rest < cur.length >> 1)) {
+          const want = Math.max(need, rest + 1);
+          if (want > MAX_BLOCK_LEN) throw new CaptureError('E_BAD_RECORD', this.name, base + pos, `record of ${need} bytes is larger than any capture allows`);
+          if (want > nextBuf.length >> 1) nextBuf = new Uint8Array(Math.max(this.bufferBytes, 2 * want));
+          nextBuf.set(cur.subarray(pos, len), 0);
+          next = fill(nextBuf, rest);
+        }
         if (batch.count > 0) {
           this.packetsRead += batch.count;
           yield batch;
         }
-        if (r.error) throw r.error;
-        if (eof && pos >= len) return;
-        if (!progressed && eof) {
-          throw new CaptureError('E_TRUNCATED', this.name, base + pos, 'truncated capture');
+        if (r.error) {
+          if (next) await next.catch(() => 0);
+          throw r.error;
         }
-        if (!progressed && need === 0) need = len - pos + 1;
+        if (next !== null) {
+          // The consumer is done with `cur`: it becomes the spare buffer.
+          len = await next;
+          spare = cur;
+          cur = nextBuf;
+          view = new DataView(cur.buffer);
+          base += pos;
+          pos = 0;
+          continue;
+        }
+        if (pos >= len && eof) return;
+        if (pos === start && batch.count === 0) throw new CaptureError('E_TRUNCATED', this.name, base + pos, 'truncated capture');
       }
     } finally {
       await this.source.close();

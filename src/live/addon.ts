@@ -51,6 +51,8 @@ export interface PcapAddon {
   /** The same dispatch, blocking (up to the timeout) on a libuv pool thread. */
   dispatchThread(h: NativeHandle, buf: Uint8Array, pos: number, offset: Uint32Array, caplen: Uint32Array, wirelen: Uint32Array, tsSec: Float64Array, tsNsec: Uint32Array, start: number, hdrMode: 0 | 1 | 2, cb: (err: string | null, count: number) => void): void;
   wait(h: NativeHandle, timeoutMs: number, cb: (status: number) => void): void;
+  /** Ends a blocking dispatchThread now (it may otherwise wait for packets indefinitely). */
+  breakLoop(h: NativeHandle): void;
   stats(h: NativeHandle): [received: number, dropped: number, ifDropped: number];
   inject(h: NativeHandle, buf: Uint8Array, offset: Uint32Array, length: Uint32Array, start: number, count: number): number;
   lastError(): string;

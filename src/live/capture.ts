@@ -85,6 +85,11 @@ export class LiveCapture {
     });
   }
 
+  /** Makes a running fillThread return now (an idle kernel ring never wakes it). */
+  interrupt(): void {
+    if (this.handle !== null) this.addon.breakLoop(this.handle);
+  }
+
   /** Fills the columns the addon does not (link type, interface, number); returns the new position. */
   private tag(batch: PacketBatch, start: number, n: number, pos: number, iface: number, numberBase: number): number {
     if (n === 0) return pos;

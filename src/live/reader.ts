@@ -83,6 +83,7 @@ export class LiveReader {
   /** Ends the stream; captures stay open (for final statistics) until close(). */
   stop(): void {
     this.stopped = true;
+    if (this.thread) for (const c of this.captures) c.interrupt();
   }
 
   close(): void {

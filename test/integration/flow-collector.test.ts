@@ -96,12 +96,21 @@ async function exportTo(records: FlowRecord[], protocol: 'ipfix' | 'netflow9', p
 }
 
 /** softflowd -r exits when the file is done, but can linger: then its control socket stops it. */
+/**
+ * Runs softflowd -r to completion. Started from a node process, softflowd sometimes sits in
+ * accept() on its control socket instead of reading the file; a control-socket request
+ * (`softflowctl statistics`) wakes it, so one is sent every 200 ms until it exits.
+ */
 async function runSoftflowd(file: string, port: number, ctl: string): Promise<string> {
   fs.rmSync(ctl, { force: true });
   const logFile = ctl + '.log';
-  // Through a shell with plain redirections and a time limit: softflowd -r exits at the end
-  // of the file, and `timeout` covers the case where it does not.
-  spawnSync('sh', ['-c', 'timeout 10 softflowd -r "$1" -n "$2" -v 9 -6 -c "$3" -p "$3.pid" -d </dev/null >"$3.log" 2>&1', 'sh', file, `127.0.0.1:${port}`, ctl], { stdio: 'ignore' });
+  const p = spawn('sh', ['-c', 'exec timeout 60 softflowd -r "$1" -n "$2" -v 9 -6 -c "$3" -p "$3.pid" -d </dev/null >"$3.log" 2>&1', 'sh', file, `127.0.0.1:${port}`, ctl], { stdio: 'ignore' });
+  let exited = false;
+  const done = new Promise<void>((r) => p.once('exit', () => ((exited = true), r())));
+  while (!exited) {
+    await Promise.race([done, new Promise((r) => setTimeout(r, 200))]);
+    if (!exited && fs.existsSync(ctl)) spawnSync('softflowctl', ['-c', ctl, 'statistics'], { stdio: 'ignore', timeout: 1000 });
+  }
   const out = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
   for (const f of [ctl, logFile, ctl + '.pid']) fs.rmSync(f, { force: true });
   return out;

@@ -53,13 +53,14 @@ function startLive(opts: Parameters<typeof readLive>[0]): { done: Promise<number
   return { done, stats: () => stats, stop: () => ac.abort() };
 }
 
-test('read -i: tcpreplay into a veth, the pcap written equals what was sent, zero drops', { skip }, async () => {
+for (const dispatch of ['poll', 'thread'] as const) {
+test(`read -i (${dispatch} dispatch): tcpreplay into a veth, the pcap written equals what was sent, zero drops`, { skip }, async () => {
   const v = new VethPair();
   const dir = tempDir();
   try {
     const out = path.join(dir, 'live.pcap');
     const want = sent(REPLAYED);
-    const live = startLive({ iface: v.outer, write: out, count: want.length, durationMs: 20000 });
+    const live = startLive({ iface: v.outer, write: out, count: want.length, durationMs: 20000, dispatch });
     replay(v, REPLAYED);
     assert.equal(await live.done, 0);
     const s = live.stats()!;
@@ -71,6 +72,7 @@ test('read -i: tcpreplay into a veth, the pcap written equals what was sent, zer
     v.destroy();
   }
 });
+}
 
 test('read -i -s 96: packets are cut to the snapshot length and keep their wire length', { skip }, async () => {
   const v = new VethPair();

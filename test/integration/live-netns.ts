@@ -14,7 +14,7 @@ export function liveSkipReason(tools: string[] = []): string | null {
   if (process.platform !== 'linux') return 'live tests need Linux network namespaces';
   if (process.getuid?.() !== 0) return 'live tests need root (network namespaces, packet sockets)';
   const missing = addonMissingReason();
-  if (missing !== null) return `libpcap addon not built (${missing}); apt-get install libpcap-dev && npm rebuild`;
+  if (missing !== null) return `libpcap addon not built (${missing}); apt-get install libpcap-dev, then node scripts/build-addon.mjs`;
   if (!hasTool('ip')) return 'iproute2 (ip) not installed';
   for (const t of tools) if (!hasTool(t)) return `${t} not installed (scripts/install-peers.sh installs it)`;
   return null;

@@ -139,3 +139,12 @@ test('matchBatch writes verdicts and counts kept packets', () => {
   assert.equal(compileFilter('ip', 1).matchBatch(b.batch, v), 2);
   assert.deepEqual(Array.from(v.subarray(0, 3)), [1, 0, 1]);
 });
+
+test('a 5,000-host or-chain compiles (balanced, no stack overflow) and matches', () => {
+  const expr = Array.from({ length: 5000 }, (_, i) => `host 10.${i >> 8}.${i & 255}.1`).join(' or ');
+  const f = compileFilter(expr, 1);
+  const hit = hex(`${ETH} 0800 ${IP4_TCP.replace('0a000001', '0a130401')} ${TCP_SYN_80}`); // 10.19.4.1 = host #4868
+  const miss = hex(`${ETH} 0800 ${IP4_TCP.replace('0a000001', '0a130402').replace('0a000002', '0a130403')} ${TCP_SYN_80}`);
+  assert.equal(f.match(hit, new DataView(hit.buffer), 0, hit.length, hit.length), true);
+  assert.equal(f.match(miss, new DataView(miss.buffer), 0, miss.length, miss.length), false);
+});

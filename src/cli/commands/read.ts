@@ -13,31 +13,44 @@ import { compileFieldList, FIELD_NAMES } from '../../decode/fields.js';
 import { formatTextLine } from '../../decode/text.js';
 import { formatJson } from '../../decode/json.js';
 import { ProtocolStats } from '../../decode/stats.js';
-import { compileFilter } from '../../filter/index.js';
+import { compileFilter, type CompiledFilter } from '../../filter/index.js';
 import { openCapture } from '../../formats/index.js';
 import { CaptureWriter } from '../../formats/capture-writer.js';
 import { READ_HELP } from '../help.js';
 import { Progress } from '../progress.js';
 import { StdoutLines } from '../stdout-lines.js';
 
-type Matcher = (data: Uint8Array, view: DataView, off: number, caplen: number, wirelen: number) => boolean;
-
 /** One compiled filter per link type: a pcapng file may mix link types, and offsets differ. */
 class FilterByLinktype {
-  private readonly cache = new Map<number, Matcher>();
+  private readonly cache = new Map<number, CompiledFilter>();
   constructor(private readonly expr: string) {}
-  get(linktype: number): Matcher {
+
+  get(linktype: number): CompiledFilter {
     const cached = this.cache.get(linktype);
     if (cached !== undefined) return cached;
-    let m: Matcher;
+    let compiled: CompiledFilter;
     try {
-      const compiled = compileFilter(this.expr, linktype);
-      m = compiled.match.bind(compiled);
+      compiled = compileFilter(this.expr, linktype);
     } catch (e) {
       throw new TapwireError('E_FILTER', `bad filter expression: ${(e as Error).message}`, ExitCode.usage);
     }
-    this.cache.set(linktype, m);
-    return m;
+    this.cache.set(linktype, compiled);
+    return compiled;
+  }
+
+  /** Fills keep[i] with the verdict of every packet; returns how many pass. */
+  select(batch: PacketBatch, keep: Uint8Array): number {
+    const lt = batch.linktype;
+    let uniform = true;
+    for (let i = 1; i < batch.count && uniform; i++) uniform = lt[i] === lt[0];
+    if (uniform) return batch.count ? this.get(lt[0]).matchBatch(batch, keep) : 0;
+    let n = 0;
+    for (let i = 0; i < batch.count; i++) {
+      const pass = this.get(lt[i]).match(batch.data, batch.view, batch.offset[i], batch.caplen[i], batch.wirelen[i]);
+      keep[i] = pass ? 1 : 0;
+      if (pass) n++;
+    }
+    return n;
   }
 }
 
@@ -132,13 +145,15 @@ export async function readCommand(argv: string[]): Promise<number> {
     if (first && fields !== null && reader.format !== 'unknown') fields.captureFormat = reader.format; // frame.interface_id exists in pcapng only
     first = false;
     if (keep.length < batch.count) keep = new Uint8Array(batch.capacity);
+    if (filter !== null) filter.select(batch, keep);
+    else keep.fill(1, 0, batch.count);
     let kept = 0;
     for (let i = 0; i < batch.count; i++) {
-      let pass = true;
-      if (filter !== null) pass = filter.get(batch.linktype[i])(batch.data, batch.view, batch.offset[i], batch.caplen[i], batch.wirelen[i]);
-      if (pass && limit !== undefined && emitted + kept >= limit) pass = false;
-      keep[i] = pass ? 1 : 0;
-      if (!pass) continue;
+      if (keep[i] === 0) continue;
+      if (limit !== undefined && emitted + kept >= limit) {
+        keep.fill(0, i, batch.count);
+        break;
+      }
       kept++;
       if (writer !== null) continue;
       decodePacket(batch, i, rec, decodeOptions);

@@ -34,6 +34,9 @@ tunnels (GRE, ERSPAN I/II/III, VXLAN, GENEVE, TZSP) and prints or writes it.
 
 Options (tcpdump's letters where tcpdump has the same option):
   -r FILE            capture to read ('-' = standard input)
+  -i IF[,IF...]      capture live on interfaces instead (needs root and the libpcap addon);
+                     the statistics (received, dropped by kernel/interface) print at the end
+  -D                 list the interfaces live capture can use
   -w FILE            write the packets (after the filter) to FILE instead of printing;
                      '.pcapng' names write pcapng, others pcap ('-' = standard output)
   -c N               stop after N packets (counted after the filter)
@@ -44,6 +47,8 @@ Options (tcpdump's letters where tcpdump has the same option):
   --pcapng           with -w: write pcapng whatever the file name
   --vxlan-port PORT  also decode VXLAN on this UDP port (repeatable; 4789 always)
   -n                 accepted for tcpdump compatibility (tapwire never resolves names)
+  Live only: -p (no promiscuous mode), -B KiB (kernel buffer), -Q in|out|inout,
+             -Z USER (drop privileges once open), --immediate-mode, --nano
   -q, --quiet        no progress bar on a terminal
   EXPRESSION         a tcpdump (pcap-filter) expression: only matching packets count
 
@@ -54,6 +59,7 @@ Examples:
   tapwire read -r trace.pcap -w dns.pcap 'udp port 53'
   tapwire read -r trace.pcap -w - 'tcp' | tcpdump -nr -
   tapwire read -r trace.pcap -T json -c 1
+  tapwire read -i eth1 -w span.pcap -c 10000 'not port 22'
 
 Fields for -T fields: run 'tapwire read --list-fields'.
 `;
@@ -89,6 +95,12 @@ A config (YAML; paths are relative to the config file):
       targets: [ring]
   targets:
     ring: { type: pcap_file, path: out/web-%Y%m%d-%H%M%S.pcap, rotate_size: 100M, max_files: 10 }
+  match: all                          # or first: only the lowest-numbered matching session
+  metrics: { listen: 127.0.0.1:9100 }  # Prometheus /metrics
+  user: nobody                        # drop root once capture handles are open
+
+Source types: pcap_file, interface, vxlan, geneve, gre, tzsp, pcap_over_ip.
+Target types: pcap_file, stdout, pcap_over_ip, vxlan, geneve, gre, udp, interface.
 
 Examples:
   tapwire validate examples/span-three-tools.yaml

@@ -116,7 +116,7 @@ export class FlowAnalyzer {
   /** Decodes and meters every packet of the batch (needs the `decode` option). */
   addBatch(batch: PacketBatch): void {
     const decode = this.decode;
-    if (!decode) throw new Error('FlowAnalyzer.addBatch needs the decode option; use addDecoded');
+    if (!decode) throw new Error('FlowAnalyzer.addBatch needs the decode option; or call addPacket with a decoded record');
     const rec = this.rec;
     for (let i = 0; i < batch.count; i++) {
       decode(batch, i, rec);
@@ -543,6 +543,8 @@ export class FlowAnalyzer {
       this.finish(s, EndReason.idleTimeout, 'idle');
       return -1;
     }
+    // A long flow that went quiet after its active period: report it now.
+    this.activeCheck(s, now);
     return this.deadline(s);
   }
 

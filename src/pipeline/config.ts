@@ -41,11 +41,13 @@ export interface BrokerConfig {
   targets: Record<string, Obj>;
   sessions: SessionSpec[];
   metrics: { host: string; port: number } | null;
+  /** Unprivileged user to switch to once capture handles are open. */
+  user: string | null;
   /** The parsed document, for comparing configs on reload. */
   raw: Obj;
 }
 
-const TOP_KEYS = ['sources', 'filters', 'sessions', 'targets', 'match', 'metrics'] as const;
+const TOP_KEYS = ['sources', 'filters', 'sessions', 'targets', 'match', 'metrics', 'user'] as const;
 const SESSION_KEYS = ['number', 'name', 'sources', 'filter', 'actions', 'targets'] as const;
 
 function checkExpression(expr: string, at: string, p: Problems): void {
@@ -112,6 +114,7 @@ export function validateConfig(doc: unknown, file: string): BrokerConfig {
         }
       }
   }
+  const user = str(doc, 'user', '(top)', p) ?? null;
   const match = (str(doc, 'match', '(top)', p, { choices: ['all', 'first'] }) ?? 'all') as 'all' | 'first';
   const metrics = isObj(doc.metrics) ? parseListen(doc.metrics.listen, 'metrics.listen', p) : doc.metrics === undefined ? null : (p.add('metrics', 'must be a map with listen: HOST:PORT'), null);
 
@@ -168,7 +171,7 @@ export function validateConfig(doc: unknown, file: string): BrokerConfig {
     });
   if (!p.ok) throw new ConfigError(file, p.list);
   sessions.sort((a, b) => a.number - b.number);
-  return { file, baseDir: path.dirname(path.resolve(file)), match, sources, targets, sessions, metrics, raw: doc };
+  return { file, baseDir: path.dirname(path.resolve(file)), match, sources, targets, sessions, metrics, user, raw: doc };
 }
 
 export function loadConfig(file: string): BrokerConfig {

@@ -91,3 +91,25 @@ test('idle UDP flows expire after the UDP timeout while packets keep arriving', 
   assert.equal(out[0].endReason, EndReason.idleTimeout);
   assert.equal(a.counters.expiredIdle, 1);
 });
+
+test('active timeout: a long flow is reported every period and keeps its state', () => {
+  const bb = new BatchBuilder();
+  const f = new Uint8Array(14 + 28);
+  f.set([0x08, 0x00], 12);
+  f.set([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 1, 1], 14);
+  let s = 0;
+  for (let w = 0; w < 20; w += 2) s += (f[14 + w] << 8) | f[15 + w];
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  f[24] = (~s >> 8) & 0xff;
+  f[25] = ~s & 0xff;
+  f.set([0x30, 0x39, 0, 53, 0, 8, 0, 0], 34);
+  for (let t = 0; t < 50; t++) bb.add(f, { tsSec: 1000 + t });
+  const out: FlowRecord[] = [];
+  const a = new FlowAnalyzer((r) => out.push(r), { decode: decodePacket, timeouts: { active: 10 } });
+  a.addBatch(bb.batch);
+  a.flush();
+  const active = out.filter((r) => r.endReason === EndReason.activeTimeout);
+  assert.equal(active.length, 4);
+  assert.equal(out.reduce((n, r) => n + r.origPkts, 0), 50, 'every packet reported exactly once');
+  assert.ok(out.every((r) => r.uid === out[0].uid), 'one connection');
+});

@@ -81,6 +81,13 @@ export async function readCommand(argv: string[]): Promise<number> {
         numeric: { type: 'boolean', short: 'n' },
         quiet: { type: 'boolean', short: 'q' },
         interface: { type: 'string', short: 'i' },
+        'list-interfaces': { type: 'boolean', short: 'D' },
+        'no-promiscuous-mode': { type: 'boolean', short: 'p' },
+        'buffer-size': { type: 'string', short: 'B' },
+        direction: { type: 'string', short: 'Q' },
+        'relinquish-privileges': { type: 'string', short: 'Z' },
+        'immediate-mode': { type: 'boolean' },
+        nano: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -92,23 +99,45 @@ export async function readCommand(argv: string[]): Promise<number> {
     process.stdout.write(READ_HELP);
     return ExitCode.ok;
   }
+  if (o['list-interfaces']) return (await import('./live.js')).printInterfaces();
   if (o['list-fields']) {
     process.stdout.write(FIELD_NAMES.join('\n') + '\n');
     return ExitCode.ok;
   }
-  if (o.interface !== undefined) throw new UsageError('live capture (-i) needs the libpcap addon, which this build does not have yet; read a file with -r');
-  if (o.read === undefined) throw new UsageError("tapwire read needs -r FILE (or -r - for standard input). Try 'tapwire read --help'.");
   const format = o.type;
   if (format !== 'text' && format !== 'json' && format !== 'fields') throw new UsageError(`-T must be text, json or fields, not '${format}'`);
-  if (format === 'fields' && !o.field?.length) throw new UsageError('-T fields needs at least one -e FIELD (see --list-fields)');
   const limit = parseCount(o.count, '-c');
   const snaplen = parseCount(o.snaplen, '-s');
+  const expression = args.positionals.join(' ').trim();
+  if (o.interface !== undefined) {
+    if (format === 'fields') throw new UsageError('-T fields is for files; live capture prints text or json');
+    const direction = o.direction;
+    if (direction !== undefined && direction !== 'in' && direction !== 'out' && direction !== 'inout') throw new UsageError(`-Q must be in, out or inout, not '${direction}'`);
+    const { readLive } = await import('./live.js');
+    return readLive({
+      iface: o.interface,
+      write: o.write,
+      count: limit,
+      snaplen,
+      expression: expression || undefined,
+      pcapng: o.pcapng,
+      format,
+      quiet: o.quiet,
+      noPromisc: o['no-promiscuous-mode'],
+      bufferKiB: parseCount(o['buffer-size'], '-B'),
+      direction,
+      user: o['relinquish-privileges'],
+      immediate: o['immediate-mode'],
+      nano: o.nano,
+    });
+  }
+  if (o.read === undefined) throw new UsageError("tapwire read needs -r FILE (or -r - for standard input), or -i INTERFACE. Try 'tapwire read --help'.");
+  if (format === 'fields' && !o.field?.length) throw new UsageError('-T fields needs at least one -e FIELD (see --list-fields)');
   const vxlanPorts = (o['vxlan-port'] ?? []).map((p) => {
     const n = Number(p);
     if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--vxlan-port needs a UDP port, got '${p}'`);
     return n;
   });
-  const expression = args.positionals.join(' ').trim();
   const filter = expression ? new FilterByLinktype(expression) : null;
   let fields;
   try {

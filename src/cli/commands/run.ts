@@ -54,6 +54,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   const config = loadConfig(file);
   const pipeline = new Pipeline(config);
   await pipeline.start();
+  if (config.user !== null) {
+    // Capture handles are open: the rest of the run needs no privileges.
+    const { dropPrivileges } = await import('../../live/privileges.js');
+    dropPrivileges(config.user);
+  }
   const listen = values.metrics ? /^(.*):(\d+)$/.exec(values.metrics) : null;
   if (values.metrics && !listen) throw new UsageError('--metrics needs HOST:PORT');
   const metricsAt = listen ? { host: listen[1], port: Number(listen[2]) } : config.metrics;

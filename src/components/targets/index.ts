@@ -7,6 +7,7 @@ import type { Obj, Problems } from '../../pipeline/problems.js';
 import type { Target } from '../types.js';
 import { geneve } from './geneve.js';
 import { gre } from './gre.js';
+import { interfaceTarget } from './interface.js';
 import { pcapFile } from './pcap-file.js';
 import { pcapOverIp } from './pcap-over-ip.js';
 import { stdout } from './stdout.js';
@@ -26,6 +27,7 @@ export const TARGET_TYPES: Record<string, TargetType> = {
   geneve,
   gre,
   udp,
+  interface: interfaceTarget,
 };
 
 export { PcapFileTarget } from './pcap-file.js';
@@ -34,3 +36,4 @@ export { StdoutTarget } from './stdout.js';
 export { UdpTunnelTarget } from './udp-tunnel.js';
 export { GreTarget } from './gre.js';
 export { UdpTarget } from './udp.js';
+export { InterfaceTarget } from './interface.js';

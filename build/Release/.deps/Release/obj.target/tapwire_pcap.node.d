@@ -1,1 +1,0 @@
-cmd_Release/obj.target/tapwire_pcap.node := g++ -o Release/obj.target/tapwire_pcap.node -shared -pthread -rdynamic -m64  -Wl,-soname=tapwire_pcap.node -Wl,--start-group Release/obj.target/tapwire_pcap/native/tapwire_pcap.o -Wl,--end-group -lpcap

@@ -1,1 +1,0 @@
-cmd_Release/tapwire_pcap.node := ln -f "Release/obj.target/tapwire_pcap.node" "Release/tapwire_pcap.node" 2>/dev/null || (rm -rf "Release/tapwire_pcap.node" && cp -af "Release/obj.target/tapwire_pcap.node" "Release/tapwire_pcap.node")

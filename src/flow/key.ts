@@ -72,8 +72,39 @@ export class KeyScratch {
       b[16 + i] = data[aOff + i];
       b[32 + i] = data[bOff + i];
     }
-    this.hash = hashWords(w);
+    // IPv4 keys have zeros in words 5-7 and 9-11: hashing the six others is enough.
+    this.hash = version === 4 ? hashV4(w) : hashWords(w);
   }
+}
+
+function round(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** hashWords for an IPv4 key: words 0-4 and 8 only. */
+export function hashV4(w: Uint32Array): number {
+  let h = 0x9747b28c;
+  h = round(h, w[0]);
+  h = round(h, w[1]);
+  h = round(h, w[2]);
+  h = round(h, w[3]);
+  h = round(h, w[4]);
+  h = round(h, w[8]);
+  return fmix(h);
 }
 
 /** A 32-bit mix of the 12 key words (murmur3-style finalisation per word). */

@@ -109,20 +109,25 @@ function mix(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
+const UID_CODES: number[] = new Array(18).fill(67); // 'C' + 17 digits
+const B62_CODES = Array.from(B62, (c) => c.charCodeAt(0));
+
 /** A Zeek-style uid ("C" + 17 base62 digits) derived from the flow's serial number and a seed. */
 export function makeUid(serial: number, seed: number): string {
   const lo = serial >>> 0;
   const hi = Math.floor(serial / 4294967296) >>> 0;
-  let out = 'C';
-  let h = mix(lo ^ seed);
-  const parts = [h, (h = mix(h ^ hi ^ 0x9e3779b9)), mix(h ^ lo ^ 0x85ebca6b)];
+  const h0 = mix(lo ^ seed);
+  const h1 = mix(h0 ^ hi ^ 0x9e3779b9);
+  const h2 = mix(h1 ^ lo ^ 0x85ebca6b);
+  let k = 1;
   for (let p = 0; p < 3; p++) {
-    let x = parts[p];
+    let x = p === 0 ? h0 : p === 1 ? h1 : h2;
     const digits = p === 2 ? 5 : 6;
     for (let d = 0; d < digits; d++) {
-      out += B62[x % 62];
+      UID_CODES[k++] = B62_CODES[x % 62];
       x = Math.floor(x / 62);
     }
   }
-  return out;
+  // One call makes a flat string (appending 17 times made a rope to flatten later).
+  return String.fromCharCode.apply(null, UID_CODES);
 }

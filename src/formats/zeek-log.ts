@@ -70,6 +70,12 @@ export function connLogFooter(close = new Date()): string {
 
 /** Zeek's ASCII escaping of a string value: separators and non-printables as \xHH. */
 function escapeTsv(s: string): string {
+  let plain = s !== '-';
+  for (let i = 0; plain && i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 9 || c === 10 || c === 92 || c < 32 || c > 126) plain = false;
+  }
+  if (plain) return s === '' ? '(empty)' : s;
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -79,43 +85,42 @@ function escapeTsv(s: string): string {
   return out === '-' ? '\\x2d' : out === '' ? '(empty)' : out;
 }
 
+/**
+ * Seconds with six decimals, like %.6f, without Number.prototype.toFixed (which dominated
+ * the cost of a line). Values are non-negative.
+ */
+export function fixed6(v: number): string {
+  let sec = Math.floor(v);
+  let us = Math.round((v - sec) * 1e6);
+  if (us >= 1e6) {
+    sec += 1;
+    us -= 1e6;
+  }
+  const frac = String(us);
+  return sec + '.' + '000000'.slice(frac.length) + frac;
+}
+
 /** One conn.log TSV line (with trailing newline). */
 export function connLogLine(r: FlowRecord, opts: ConnLogOptions = {}): string {
   const hasBytes = r.duration > 0 && r.origBytes !== null;
-  const cols = [
-    r.ts.toFixed(6),
-    r.uid,
-    r.origH,
-    String(r.origP),
-    r.respH,
-    String(r.respP),
-    r.proto,
-    '-',
-    r.duration > 0 ? r.duration.toFixed(6) : '-',
-    hasBytes ? String(r.origBytes) : '-',
-    hasBytes ? String(r.respBytes) : '-',
-    r.connState,
-    '-',
-    '-',
-    String(r.missedBytes),
-    r.history === '' ? '-' : escapeTsv(r.history),
-    String(r.origPkts),
-    String(r.origIpBytes),
-    String(r.respPkts),
-    String(r.respIpBytes),
-    r.tunnelParents.length ? r.tunnelParents.join(',') : '-',
-    String(r.ipProto),
-  ];
-  if (opts.vlan) cols.push(r.vlan ? String(r.vlan) : '-', r.innerVlan ? String(r.innerVlan) : '-');
-  if (opts.communityId) cols.push(r.communityId || '-');
-  return cols.join('\t') + '\n';
+  let s =
+    fixed6(r.ts) + '\t' + r.uid + '\t' + r.origH + '\t' + r.origP + '\t' + r.respH + '\t' + r.respP + '\t' + r.proto + '\t-\t' +
+    (r.duration > 0 ? fixed6(r.duration) : '-') + '\t' +
+    (hasBytes ? r.origBytes + '\t' + r.respBytes : '-\t-') + '\t' +
+    r.connState + '\t-\t-\t' + r.missedBytes + '\t' +
+    (r.history === '' ? '-' : escapeTsv(r.history)) + '\t' +
+    r.origPkts + '\t' + r.origIpBytes + '\t' + r.respPkts + '\t' + r.respIpBytes + '\t' +
+    (r.tunnelParents.length ? r.tunnelParents.join(',') : '-') + '\t' + r.ipProto;
+  if (opts.vlan) s += '\t' + (r.vlan ? r.vlan : '-') + '\t' + (r.innerVlan ? r.innerVlan : '-');
+  if (opts.communityId) s += '\t' + (r.communityId || '-');
+  return s + '\n';
 }
 
 /** One conn.log JSON line as Zeek's JSON writer prints it (unset fields omitted). */
 export function connLogJson(r: FlowRecord, opts: ConnLogOptions = {}): string {
   const hasBytes = r.duration > 0 && r.origBytes !== null;
-  let s = `{"ts":${r.ts.toFixed(6)},"uid":"${r.uid}","id.orig_h":"${r.origH}","id.orig_p":${r.origP},"id.resp_h":"${r.respH}","id.resp_p":${r.respP},"proto":"${r.proto}"`;
-  if (r.duration > 0) s += `,"duration":${r.duration.toFixed(6)}`;
+  let s = `{"ts":${fixed6(r.ts)},"uid":"${r.uid}","id.orig_h":"${r.origH}","id.orig_p":${r.origP},"id.resp_h":"${r.respH}","id.resp_p":${r.respP},"proto":"${r.proto}"`;
+  if (r.duration > 0) s += `,"duration":${fixed6(r.duration)}`;
   if (hasBytes) s += `,"orig_bytes":${r.origBytes},"resp_bytes":${r.respBytes}`;
   s += `,"conn_state":"${r.connState}","missed_bytes":${r.missedBytes}`;
   if (r.history !== '') s += `,"history":${JSON.stringify(r.history)}`;

@@ -3,6 +3,8 @@
  * Two copies of one packet taken at two tap points differ in what the path changed, so the
  * comparison starts at the innermost IP header (outer tunnel headers and MACs ignored) and
  * skips the IPv4 TTL and header checksum and the IPv6 hop limit. Non-IP frames compare whole.
+ * The IP header is at the start of its words, so the changed bytes sit in one word (masked).
+ * Past 64 payload bytes the transport checksum stands for the rest of the payload.
  *
  * Table: direct-mapped, 2^16 slots of (second hash, length, time); a collision only
  * forgets an older packet, it never drops a packet wrongly (both 32-bit hashes must match).
@@ -15,6 +17,8 @@ import { ComponentCounters, DropReason } from '../counters.js';
 import type { Action } from '../types.js';
 
 const SLOTS = 1 << 16;
+/** Payload bytes hashed when a transport checksum covers the rest. */
+const PAYLOAD_HASHED = 64;
 
 export class DedupeAction implements Action {
   readonly type = 'dedupe';
@@ -33,35 +37,52 @@ export class DedupeAction implements Action {
 
   apply(batch: PacketBatch, keep: Uint8Array): void {
     let n = 0, bytes = 0, dropped = 0, droppedBytes = 0;
-    const data = batch.data;
+    const { data, view } = batch;
     const rec = this.rec;
     for (let i = 0; i < batch.count; i++) {
       if (!keep[i]) continue;
       n++;
       bytes += batch.caplen[i];
       decodePacket(batch, i, rec);
-      const end = batch.offset[i] + batch.caplen[i];
+      let end = batch.offset[i] + batch.caplen[i];
       let start = batch.offset[i];
-      let skipA = -1, skipB = -1, skipC = -1;
+      if (rec.l4 >= 0 && rec.payloadLength > PAYLOAD_HASHED && this.checksummed(batch, rec)) {
+        // The transport checksum already summarises the payload: hashing the headers, the
+        // first payload bytes and the length is as discriminating and far cheaper.
+        end = rec.payloadStart + PAYLOAD_HASHED;
+      }
+      // The 32-bit word (from `start`) holding the bytes a second tap point changes, and the
+      // mask that clears them: IPv4 TTL and header checksum, IPv6 hop limit.
+      let maskAt = -1;
+      let mask = 0xffffffff;
       if (rec.l3 >= 0) {
         start = rec.layerStart[rec.l3];
         if (rec.layerType[rec.l3] === Layer.IPV4) {
-          skipA = start + 8; // TTL
-          skipB = start + 10; // header checksum
-          skipC = start + 11;
+          maskAt = start + 8;
+          mask = 0x00ff0000; // keep only the protocol byte of TTL|proto|checksum
         } else {
-          skipA = start + 7; // hop limit
+          maskAt = start + 4;
+          mask = 0xffffff00; // payload length|next header, hop limit cleared
         }
       }
-      // Two independent 32-bit hashes (FNV-1a and a multiplicative one) over the compared bytes.
+      // Two independent 32-bit hashes over the compared bytes, a word at a time.
       let h1 = 0x811c9dc5;
       let h2 = 0x9747b28c;
-      for (let k = start; k < end; k++) {
-        const b = k === skipA || k === skipB || k === skipC ? 0 : data[k];
-        h1 = Math.imul(h1 ^ b, 0x01000193);
-        h2 = Math.imul(h2 + b + 1, 0x5bd1e995) ^ (h2 >>> 15);
+      let k = start;
+      for (; k + 4 <= end; k += 4) {
+        let w = view.getUint32(k);
+        if (k === maskAt) w &= mask;
+        h1 = Math.imul(h1 ^ w, 0x01000193);
+        h2 = Math.imul(h2 + w + 1, 0x5bd1e995) ^ (h2 >>> 15);
       }
-      const len = end - start;
+      for (; k < end; k++) {
+        h1 = Math.imul(h1 ^ data[k], 0x01000193);
+        h2 = Math.imul(h2 + data[k] + 1, 0x5bd1e995) ^ (h2 >>> 15);
+      }
+      h1 ^= h1 >>> 16;
+      h1 = Math.imul(h1, 0x85ebca6b);
+      h1 ^= h1 >>> 13;
+      const len = batch.offset[i] + batch.caplen[i] - start;
       const slot = (h1 >>> 0) & (SLOTS - 1);
       const t = batch.tsSec[i] + batch.tsNsec[i] / 1e9;
       if (this.slotHash[slot] === h2 >>> 0 && this.slotLen[slot] === len && t - this.slotTime[slot] <= this.windowSec && t >= this.slotTime[slot]) {
@@ -77,6 +98,15 @@ export class DedupeAction implements Action {
     this.counters.in(n, bytes);
     this.counters.out(n - dropped, bytes - droppedBytes);
     this.counters.drop(DropReason.dedupe, dropped, droppedBytes);
+  }
+
+  /** True when the innermost TCP/UDP/ICMP header carries a checksum over its payload. */
+  private checksummed(batch: PacketBatch, rec: DecodeRecord): boolean {
+    const t = rec.layerType[rec.l4];
+    const l4 = rec.layerStart[rec.l4];
+    if (t === Layer.TCP) return l4 + 18 <= rec.end;
+    if (t === Layer.UDP) return l4 + 8 <= rec.end && batch.view.getUint16(l4 + 6) !== 0;
+    return t === Layer.ICMP || t === Layer.ICMPV6;
   }
 }
 

@@ -1,4 +1,4 @@
-/** Internet checksum helpers (RFC 1071, RFC 1624) for actions that rewrite headers. */
+/** Internet checksum helpers (RFC 1071) for actions that rewrite headers. */
 
 export function fold(sum: number): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
@@ -12,15 +12,6 @@ export function sum16(data: Uint8Array, start: number, end: number, initial = 0)
   for (; k + 1 < end; k += 2) s += (data[k] << 8) | data[k + 1];
   if (k < end) s += data[k] << 8;
   return fold(s);
-}
-
-/** RFC 1624 incremental update of the checksum at `at` when one 16-bit word changes. */
-export function updateChecksum(view: DataView, at: number, oldWord: number, newWord: number, zeroMeansNone: boolean): void {
-  const c = view.getUint16(at);
-  if (zeroMeansNone && c === 0) return;
-  let r = ~fold((~c & 0xffff) + (~oldWord & 0xffff) + newWord) & 0xffff;
-  if (zeroMeansNone && r === 0) r = 0xffff; // UDP sends a computed 0 as 0xffff
-  view.setUint16(at, r);
 }
 
 /** Recomputes an IPv4 header checksum in place. */

@@ -20,7 +20,7 @@ test('vxlan source in a broker: pcapng output keeps each VNI as its own interfac
   const out = path.join(dir, 'mirror.pcapng');
   const config = validateConfig(
     {
-      sources: { mirror: { type: 'vxlan', listen: '127.0.0.1:0', sessions: { 100: 'web' } } },
+      sources: { mirror: { type: 'vxlan', listen: '127.0.0.1:0', receive: 'socket', sessions: { 100: 'web' } } },
       sessions: [{ number: 1, sources: ['mirror'], targets: ['out'] }],
       targets: { out: { type: 'pcap_file', path: out } },
     },

@@ -198,7 +198,7 @@ test('tzsp source (socket): frames sent over TZSP from the namespace arrive whol
   const v = new VethPair({ outerAddr: '10.77.30.1/24', innerAddr: '10.77.30.2/24' });
   try {
     const want = frames(fixture('captures', 'wikipedia.pcap')).slice(0, 40);
-    const source = makeSource('tzsp', { listen: '10.77.30.1:37008' });
+    const source = makeSource('tzsp', { listen: '10.77.30.1:37008', receive: 'socket' });
     const run = collect(source, want.length);
     await sleep(300);
     // TZSP v1, type 0 (received tag list), encapsulation 1 (Ethernet), a padding tag, END.
@@ -216,7 +216,7 @@ test('tzsp source (socket): frames sent over TZSP from the namespace arrive whol
 test('vxlan source: a mirror that cut the inner packet (AWS, MTU) counts it as truncated, with its original length', { skip }, async () => {
   const v = new VethPair({ outerAddr: '10.77.31.1/24', innerAddr: '10.77.31.2/24' });
   try {
-    const source = makeSource('vxlan', { listen: '10.77.31.1:4789', health_check: '10.77.31.1:0' }) as MirrorSource;
+    const source = makeSource('vxlan', { listen: '10.77.31.1:4789', receive: 'socket', health_check: '10.77.31.1:0' }) as MirrorSource;
     const run = collect(source, 2);
     await sleep(300);
     // Inner Ethernet + IPv4 announcing 1400 bytes, of which 100 came (then a whole one).
@@ -236,7 +236,7 @@ test('vxlan source: a mirror that cut the inner packet (AWS, MTU) counts it as t
 });
 
 test('health check port: open (TCP handshake succeeds) while the receiver runs, closed after', { skip: hasTool('ip') ? undefined : 'no ip' }, async () => {
-  const source = makeSource('vxlan', { listen: '127.0.0.1:0', health_check: '127.0.0.1:0' }) as MirrorSource;
+  const source = makeSource('vxlan', { listen: '127.0.0.1:0', receive: 'socket', health_check: '127.0.0.1:0' }) as MirrorSource;
   const run = collect(source, 1, 1500);
   await sleep(200);
   const hc = source.o.healthCheck!;

@@ -100,6 +100,9 @@ A config (YAML; paths are relative to the config file):
   user: nobody                        # drop root once capture handles are open
 
 Source types: pcap_file, interface, vxlan, geneve, gre, tzsp, pcap_over_ip.
+A receiver's mirror sessions can be sources of their own: with
+  mirror: { type: vxlan, listen: 0.0.0.0:4789, sessions: { 100: web, 200: db } }
+a session may list  sources: [mirror:web]  (or mirror:vni-300 for an unnamed VNI).
 Target types: pcap_file, stdout, pcap_over_ip, vxlan, geneve, gre, udp, interface.
 
 Examples:

@@ -140,7 +140,9 @@ export function validateConfig(doc: unknown, file: string): BrokerConfig {
           return [];
         }
         list.forEach((n, j) => {
-          if (typeof n !== 'string' || !(n in known)) p.add(`${at}.${key}[${j}]`, `no ${what} named ${JSON.stringify(n)} (defined: ${Object.keys(known).join(', ') || 'none'})`);
+          // Sources may name one origin of a receiver: `mirror:web` (a VNI named in its sessions map).
+          const base = typeof n === 'string' && key === 'sources' && n.includes(':') ? n.slice(0, n.indexOf(':')) : n;
+          if (typeof base !== 'string' || !(base in known)) p.add(`${at}.${key}[${j}]`, `no ${what} named ${JSON.stringify(n)} (defined: ${Object.keys(known).join(', ') || 'none'})`);
         });
         return list.filter((n): n is string => typeof n === 'string');
       };

@@ -129,7 +129,7 @@ export class Pipeline {
       claimed = this.claimed;
       claimed.fill(0, 0, batch.count);
     }
-    for (const s of w.sessions) if (s.sources.has(source.name)) await s.process(batch, hash, claimed, this.ctx);
+    for (const s of w.sessions) if (s.wants(source.name)) await s.process(batch, source.name, hash, claimed, this.ctx);
   }
 
   /**

@@ -16,7 +16,13 @@ import { SessionBatch } from './session-batch.js';
 export class Session {
   readonly number: number;
   readonly name: string;
-  readonly sources: ReadonlySet<string>;
+  /** Sources whose every packet the session sees. */
+  private readonly wholeSources: ReadonlySet<string>;
+  /** `source:origin` entries: only packets of those origins (e.g. one VNI of a mirror). */
+  private readonly originNames: ReadonlySet<string>;
+  private readonly originSources: ReadonlySet<string>;
+  /** Per pipeline interface id: 0 unknown, 1 taken, 2 not taken (names resolved once). */
+  private ifaceVerdict = new Uint8Array(64);
   readonly counters: ComponentCounters;
   readonly actions: Action[];
   readonly targets: Target[];
@@ -32,7 +38,9 @@ export class Session {
   constructor(spec: SessionSpec, targets: Map<string, Target>, ctx: BatchContext) {
     this.number = spec.number;
     this.name = spec.name;
-    this.sources = new Set(spec.sources);
+    this.wholeSources = new Set(spec.sources.filter((n) => !n.includes(':')));
+    this.originNames = new Set(spec.sources.filter((n) => n.includes(':')));
+    this.originSources = new Set([...this.originNames].map((n) => n.slice(0, n.indexOf(':'))));
     this.counters = new ComponentCounters('session', spec.name, 'session');
     this.expression = spec.filter?.expression ?? null;
     this.targets = spec.targets.map((t) => targets.get(t)!);
@@ -59,6 +67,26 @@ export class Session {
     this.ctxView = Object.create(ctx) as BatchContext;
   }
 
+  /** True when the session takes packets from this source (all of them or some origins). */
+  wants(source: string): boolean {
+    return this.wholeSources.has(source) || this.originSources.has(source);
+  }
+
+  /** Whether a packet of pipeline interface `iface` belongs to a named origin of the session. */
+  private takesIface(iface: number, ctx: BatchContext): boolean {
+    if (iface >= this.ifaceVerdict.length) {
+      const bigger = new Uint8Array(Math.max(iface + 1, this.ifaceVerdict.length * 2));
+      bigger.set(this.ifaceVerdict);
+      this.ifaceVerdict = bigger;
+    }
+    let v = this.ifaceVerdict[iface];
+    if (v === 0) {
+      v = this.originNames.has(ctx.interfaceInfo(iface, 0).name ?? '') ? 1 : 2;
+      this.ifaceVerdict[iface] = v;
+    }
+    return v === 1;
+  }
+
   private matcher(linktype: number): MatchFn {
     let m = this.matchers.get(linktype);
     if (m === undefined) {
@@ -73,7 +101,8 @@ export class Session {
    * Processes the packets of `src` this session may see (`claimed[i]` set means an earlier
    * session took the packet in first-match mode); marks the packets it takes in `claimed`.
    */
-  async process(src: PacketBatch, flowHash: Uint32Array | null, claimed: Uint8Array | null, ctx: BatchContext): Promise<void> {
+  async process(src: PacketBatch, source: string, flowHash: Uint32Array | null, claimed: Uint8Array | null, ctx: BatchContext): Promise<void> {
+    const byOrigin = !this.wholeSources.has(source);
     if (this.sel.length < src.count) {
       this.sel = new Uint8Array(src.capacity);
       this.keep = new Uint8Array(src.capacity);
@@ -81,7 +110,7 @@ export class Session {
     const sel = this.sel;
     let inPackets = 0, inBytes = 0, selected = 0, selBytes = 0;
     for (let i = 0; i < src.count; i++) {
-      if (claimed !== null && claimed[i]) {
+      if ((claimed !== null && claimed[i]) || (byOrigin && !this.takesIface(src.iface[i], ctx))) {
         sel[i] = 0;
         continue;
       }

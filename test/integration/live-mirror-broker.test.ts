@@ -61,3 +61,46 @@ test('vxlan source in a broker: pcapng output keeps each VNI as its own interfac
     ],
   );
 });
+
+test('sessions select one mirror session of a receiver by name: `mirror:web` and `mirror:vni-200`', async () => {
+  const dir = tempDir();
+  const frames = loadCaptureSync(fixture('captures', 'wikipedia.pcap'));
+  const config = validateConfig(
+    {
+      sources: { mirror: { type: 'vxlan', listen: '127.0.0.1:0', receive: 'socket', sessions: { 100: 'web' } } },
+      sessions: [
+        { number: 1, sources: ['mirror:web'], targets: ['web'] },
+        { number: 2, sources: ['mirror:vni-200'], filter: 'tcp', targets: ['other'] },
+      ],
+      targets: { web: { type: 'pcap_file', path: path.join(dir, 'web.pcap') }, other: { type: 'pcap_file', path: path.join(dir, 'other.pcap') } },
+    },
+    path.join(dir, 'tapwire.yaml'),
+  );
+  const p = new Pipeline(config);
+  await p.start();
+  const running = p.run();
+  const source = p.sources[0] as MirrorSource;
+  for (let k = 0; k < 50 && source.address === null; k++) await sleep(20);
+  const sock = dgram.createSocket('udp4');
+  const n = 40;
+  let tcpOdd = 0;
+  for (let i = 0; i < n; i++) {
+    const vni = i % 2 === 0 ? 100 : 200;
+    const frame = frames.batch.copyPacket(i);
+    if (vni === 200 && frame[12] === 8 && frame[13] === 0 && frame[23] === 6) tcpOdd++;
+    const hdr = Buffer.from([8, 0, 0, 0, (vni >> 16) & 0xff, (vni >> 8) & 0xff, vni & 0xff, 0]);
+    await new Promise<void>((resolve) => sock.send(Buffer.concat([hdr, frame]), source.address!.port, '127.0.0.1', () => resolve()));
+  }
+  sock.close();
+  for (let k = 0; k < 100 && source.counters.outPackets < n; k++) await sleep(20);
+  p.stop();
+  await running;
+  await p.close();
+  const web = loadCaptureSync(path.join(dir, 'web.pcap')).batch;
+  const other = loadCaptureSync(path.join(dir, 'other.pcap')).batch;
+  assert.equal(web.count, n / 2);
+  for (let i = 0; i < web.count; i++) assert.deepEqual(Buffer.from(web.copyPacket(i)), Buffer.from(frames.batch.copyPacket(2 * i)));
+  assert.ok(tcpOdd > 0);
+  assert.equal(other.count, tcpOdd);
+  assert.throws(() => validateConfig({ sources: { mirror: { type: 'vxlan' } }, sessions: [{ number: 1, sources: ['nosuch:web'], targets: ['t'] }], targets: { t: { type: 'stdout' } } }, 'x.yaml'), /sessions\[0\]\.sources\[0\]: no source named "nosuch:web"/);
+});

@@ -27,8 +27,10 @@ export async function run(ctx: { pcap: string; packets: number; log: (l: string)
   const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
   const dir = fs.mkdtempSync(path.join(base, 'tapwire-bench-broker-'));
   ctx.log(`outputs in ${base}`);
-  const config = path.join(dir, 'bench.yaml');
-  fs.writeFileSync(config, `
+  const config = (workers: number) => {
+    const file = path.join(dir, `bench-${workers}.yaml`);
+    fs.writeFileSync(file, `
+workers: ${workers}
 sources:
   bench: { type: pcap_file, path: ${ctx.pcap} }
 sessions:
@@ -46,21 +48,27 @@ sessions:
     actions: [{ type: balance }]
     targets: [a, b]
 targets:
-  ring1: { type: pcap_file, path: ${dir}/ring1.pcap, rotate_size: 200M, max_files: 3 }
-  ring2: { type: pcap_file, path: ${dir}/ring2.pcap, rotate_size: 200M, max_files: 3 }
-  a: { type: pcap_file, path: ${dir}/a.pcap }
-  b: { type: pcap_file, path: ${dir}/b.pcap }
+  ring1: { type: pcap_file, path: ${dir}/out/ring1.pcap, rotate_size: 200M, max_files: 3 }
+  ring2: { type: pcap_file, path: ${dir}/out/ring2.pcap, rotate_size: 200M, max_files: 3 }
+  a: { type: pcap_file, path: ${dir}/out/a.pcap }
+  b: { type: pcap_file, path: ${dir}/out/b.pcap }
 `);
+    return file;
+  };
   ctx.log(`three sessions (filter+slice -> ring, dedupe -> ring, balance -> 2 files) vs tcpdump -r bench.pcap -w out.pcap '${FILTER}'`);
-  const ours = timed(process.execPath, [cli, 'run', config, '-q'], { TAPWIRE_REPORT_PEAK_RSS: '1' });
+  const runWith = (workers: number) => {
+    const r = timed(process.execPath, [cli, 'run', config(workers), '-q'], { TAPWIRE_REPORT_PEAK_RSS: '1' });
+    // Only one run's outputs at a time: they are GiBs.
+    fs.rmSync(path.join(dir, 'out'), { recursive: true, force: true });
+    return r;
+  };
+  const ours = runWith(1);
   if (ours.status !== 0) {
     ctx.log(`tapwire run failed: ${ours.stderr}`);
     return;
   }
   const rss = /peak RSS (\d+(\.\d+)?) MiB/.exec(ours.stderr)?.[1] ?? '?';
-  // Only one copy of the outputs at a time: the disk holds the benchmark capture already.
-  fs.rmSync(dir, { recursive: true });
-  fs.mkdirSync(dir);
+  const two = runWith(2);
   const peer = timed('tcpdump', ['-r', ctx.pcap, '-w', path.join(dir, 'tcpdump.pcap'), FILTER]);
   const mpps = (s: number) => (ctx.packets / s / 1e6).toFixed(2);
   ctx.log(`tapwire, 3 sessions: ${ours.seconds.toFixed(2)} s, ${mpps(ours.seconds)} Mpps, peak RSS ${rss} MiB`);
@@ -68,6 +76,9 @@ targets:
     ctx.log(`tcpdump, 1 filter:   ${peer.seconds.toFixed(2)} s, ${mpps(peer.seconds)} Mpps`);
     ctx.log(`ratio (tapwire 3 sessions / tcpdump 1 filter, packet rate): ${(peer.seconds / ours.seconds).toFixed(2)}x (target >= 1x)`);
   }
-  ctx.log('workers: not measured (worker_threads sharding is not built yet; see the issue note)');
+  if (two.status === 0) {
+    ctx.log(`tapwire, 3 sessions, 2 workers: ${two.seconds.toFixed(2)} s, ${mpps(two.seconds)} Mpps (peak RSS, all threads, ${/peak RSS (\d+(\.\d+)?) MiB/.exec(two.stderr)?.[1] ?? '?'} MiB)`);
+    ctx.log(`speed-up of 2 workers over 1: ${(ours.seconds / two.seconds).toFixed(2)}x (target >= 1.6x)`);
+  } else ctx.log(`2 workers failed: ${two.stderr}`);
   fs.rmSync(dir, { recursive: true, force: true });
 }

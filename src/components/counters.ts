@@ -55,3 +55,50 @@ export class ComponentCounters {
     return n;
   }
 }
+
+/** A plain copy of a component's counters, to send between threads and add up. */
+export interface CountersSnapshot {
+  kind: ComponentCounters['kind'];
+  name: string;
+  type: string;
+  inPackets: number;
+  inBytes: number;
+  outPackets: number;
+  outBytes: number;
+  dropPackets: [string, number][];
+  dropBytes: [string, number][];
+  errors: [string, number][];
+}
+
+export function snapshotCounters(c: ComponentCounters): CountersSnapshot {
+  return {
+    kind: c.kind,
+    name: c.name,
+    type: c.type,
+    inPackets: c.inPackets,
+    inBytes: c.inBytes,
+    outPackets: c.outPackets,
+    outBytes: c.outBytes,
+    dropPackets: [...c.dropPackets],
+    dropBytes: [...c.dropBytes],
+    errors: [...c.errors],
+  };
+}
+
+/** Adds up the same components of several workers (matched by kind and name). */
+export function sumCounters(snapshots: CountersSnapshot[][]): ComponentCounters[] {
+  const out = new Map<string, ComponentCounters>();
+  for (const list of snapshots) {
+    for (const s of list) {
+      const key = `${s.kind}:${s.name}`;
+      let c = out.get(key);
+      if (!c) out.set(key, (c = new ComponentCounters(s.kind, s.name, s.type)));
+      c.in(s.inPackets, s.inBytes);
+      c.out(s.outPackets, s.outBytes);
+      for (const [r, v] of s.dropPackets) c.dropPackets.set(r, (c.dropPackets.get(r) ?? 0) + v);
+      for (const [r, v] of s.dropBytes) c.dropBytes.set(r, (c.dropBytes.get(r) ?? 0) + v);
+      for (const [r, v] of s.errors) c.errors.set(r, (c.errors.get(r) ?? 0) + v);
+    }
+  }
+  return [...out.values()];
+}

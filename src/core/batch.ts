@@ -10,6 +10,19 @@
  * finished with it, i.e. once the consumer asks for the next batch. A consumer that keeps
  * packets longer must copy them (`PacketBatch.copyPacket`).
  */
+/** The columns of a batch, for building one around arrays that came from elsewhere (a worker message). */
+export interface BatchColumns {
+  offset: Uint32Array;
+  caplen: Uint32Array;
+  wirelen: Uint32Array;
+  tsSec: Float64Array;
+  tsNsec: Uint32Array;
+  linktype: Uint16Array;
+  iface: Uint32Array;
+  flags: Uint32Array;
+  number: Float64Array;
+}
+
 export class PacketBatch {
   /** The bytes of every packet of the batch (may be a shared read buffer). */
   data: Uint8Array;
@@ -37,19 +50,19 @@ export class PacketBatch {
   /** Packet comments, rare, so kept sparse: packet index -> comments. */
   comments: Map<number, string[]> | null = null;
 
-  constructor(capacity: number, data: Uint8Array = new Uint8Array(0)) {
+  constructor(capacity: number, data: Uint8Array = new Uint8Array(0), columns?: BatchColumns) {
     this.capacity = capacity;
     this.data = data;
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    this.offset = new Uint32Array(capacity);
-    this.caplen = new Uint32Array(capacity);
-    this.wirelen = new Uint32Array(capacity);
-    this.tsSec = new Float64Array(capacity);
-    this.tsNsec = new Uint32Array(capacity);
-    this.linktype = new Uint16Array(capacity);
-    this.iface = new Uint32Array(capacity);
-    this.flags = new Uint32Array(capacity);
-    this.number = new Float64Array(capacity);
+    this.offset = columns?.offset ?? new Uint32Array(capacity);
+    this.caplen = columns?.caplen ?? new Uint32Array(capacity);
+    this.wirelen = columns?.wirelen ?? new Uint32Array(capacity);
+    this.tsSec = columns?.tsSec ?? new Float64Array(capacity);
+    this.tsNsec = columns?.tsNsec ?? new Uint32Array(capacity);
+    this.linktype = columns?.linktype ?? new Uint16Array(capacity);
+    this.iface = columns?.iface ?? new Uint32Array(capacity);
+    this.flags = columns?.flags ?? new Uint32Array(capacity);
+    this.number = columns?.number ?? new Float64Array(capacity);
   }
 
   /** Points the batch at a new buffer and empties it. */

@@ -43,11 +43,13 @@ export interface BrokerConfig {
   metrics: { host: string; port: number } | null;
   /** Unprivileged user to switch to once capture handles are open. */
   user: string | null;
+  /** Worker threads; more than one shards sessions by symmetric flow hash (sharded.ts). */
+  workers: number;
   /** The parsed document, for comparing configs on reload. */
   raw: Obj;
 }
 
-const TOP_KEYS = ['sources', 'filters', 'sessions', 'targets', 'match', 'metrics', 'user'] as const;
+const TOP_KEYS = ['sources', 'filters', 'sessions', 'targets', 'match', 'metrics', 'user', 'workers'] as const;
 const SESSION_KEYS = ['number', 'name', 'sources', 'filter', 'actions', 'targets'] as const;
 
 function checkExpression(expr: string, at: string, p: Problems): void {
@@ -115,6 +117,13 @@ export function validateConfig(doc: unknown, file: string): BrokerConfig {
       }
   }
   const user = str(doc, 'user', '(top)', p) ?? null;
+  const workers = num(doc, 'workers', '(top)', p, { integer: true, min: 1, max: 64 }) ?? 1;
+  if (workers > 1) {
+    // One stream cannot take packets from several threads in a valid order.
+    for (const [name, o] of Object.entries(targets)) {
+      if (o.type === 'stdout' || o.type === 'pcap_over_ip') p.add(`targets.${name}.type`, `${o.type} cannot be shared by ${workers} workers; use workers: 1 or a per-worker target (pcap_file, vxlan, geneve, udp)`);
+    }
+  }
   const match = (str(doc, 'match', '(top)', p, { choices: ['all', 'first'] }) ?? 'all') as 'all' | 'first';
   const metrics = isObj(doc.metrics) ? parseListen(doc.metrics.listen, 'metrics.listen', p) : doc.metrics === undefined ? null : (p.add('metrics', 'must be a map with listen: HOST:PORT'), null);
 
@@ -173,7 +182,7 @@ export function validateConfig(doc: unknown, file: string): BrokerConfig {
     });
   if (!p.ok) throw new ConfigError(file, p.list);
   sessions.sort((a, b) => a.number - b.number);
-  return { file, baseDir: path.dirname(path.resolve(file)), match, sources, targets, sessions, metrics, user, raw: doc };
+  return { file, baseDir: path.dirname(path.resolve(file)), match, sources, targets, sessions, metrics, user, workers, raw: doc };
 }
 
 export function loadConfig(file: string): BrokerConfig {

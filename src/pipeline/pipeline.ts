@@ -12,7 +12,10 @@ import type { ComponentCounters } from '../components/counters.js';
 import { DecodeRecord } from '../decode/record.js';
 import type { BrokerConfig } from './config.js';
 import { computeFlowHashes } from './flow-hash.js';
-import { OriginTable } from './origins.js';
+import { OriginTable, SourceInterfaces } from './origins.js';
+
+/** Origins a worker finds itself (strip) are numbered from here, clear of the main thread's. */
+const WORKER_ORIGIN_IDS = 1 << 20;
 import { Session } from './session.js';
 
 /** Sessions and targets: the part of a pipeline a reload replaces. */
@@ -21,26 +24,34 @@ class Wiring {
   readonly sessions: Session[];
   readonly needsFlowHash: boolean;
 
-  constructor(config: BrokerConfig, ctx: BatchContext) {
-    this.targets = new Map(Object.entries(config.targets).map(([name, o]) => [name, TARGET_TYPES[o.type as string].create(name, resolvePaths(o, config.baseDir))]));
+  constructor(config: BrokerConfig, ctx: BatchContext, worker?: number) {
+    this.targets = new Map(Object.entries(config.targets).map(([name, o]) => [name, TARGET_TYPES[o.type as string].create(name, resolvePaths(o, config.baseDir, worker))]));
     this.sessions = config.sessions.map((s) => new Session(s, this.targets, ctx));
     this.needsFlowHash = this.sessions.some((s) => s.needsFlowHash);
   }
 }
 
-/** Target paths in a config are relative to the config file. */
-function resolvePaths(o: Record<string, unknown>, baseDir: string): Record<string, unknown> {
-  if (typeof o.path !== 'string' || o.path === '-' || o.path.startsWith('/')) return o;
-  return { ...o, path: `${baseDir}/${o.path}` };
+/**
+ * Target paths in a config are relative to the config file. Each worker of a sharded
+ * pipeline writes its own files: `ring.pcap` becomes `ring.w0.pcap`, `ring.w1.pcap`...
+ */
+function resolvePaths(o: Record<string, unknown>, baseDir: string, worker?: number): Record<string, unknown> {
+  if (typeof o.path !== 'string' || o.path === '-') return o;
+  let p = o.path.startsWith('/') ? o.path : `${baseDir}/${o.path}`;
+  if (worker !== undefined) {
+    const dot = p.lastIndexOf('.');
+    p = dot > p.lastIndexOf('/') ? `${p.slice(0, dot)}.w${worker}${p.slice(dot)}` : `${p}.w${worker}`;
+  }
+  return { ...o, path: p };
 }
 
 export class Pipeline {
   config: BrokerConfig;
   readonly sources: Source[];
   private wiring: Wiring;
-  private readonly origins = new OriginTable();
-  /** Source index + local interface -> pipeline interface id. */
-  private readonly ifaceIds = new Map<number, number>();
+  readonly origins: OriginTable;
+  private readonly ifaces: SourceInterfaces;
+  private readonly worker: number | undefined;
   private readonly rec = new DecodeRecord();
   private flowHash = new Uint32Array(0);
   private claimed = new Uint8Array(0);
@@ -48,8 +59,15 @@ export class Pipeline {
   readonly ctx: BatchContext;
   startedAt = 0;
 
-  constructor(config: BrokerConfig) {
+  /**
+   * `worker`: this pipeline is worker k of a sharded one (see sharded.ts): it has no sources
+   * of its own, gets batches through `dispatch`, and writes its own files.
+   */
+  constructor(config: BrokerConfig, worker?: number) {
     this.config = config;
+    this.worker = worker;
+    this.origins = new OriginTable(worker === undefined ? 0 : WORKER_ORIGIN_IDS);
+    this.ifaces = new SourceInterfaces(this.origins);
     this.ctx = {
       flowHash: null,
       origins: this.origins,
@@ -59,8 +77,8 @@ export class Pipeline {
         return m ? { name: m.name, description: m.description } : {};
       },
     };
-    this.sources = Object.entries(config.sources).map(([name, o]) => SOURCE_TYPES[o.type as string].create(name, o, config.baseDir));
-    this.wiring = new Wiring(config, this.ctx);
+    this.sources = worker !== undefined ? [] : Object.entries(config.sources).map(([name, o]) => SOURCE_TYPES[o.type as string].create(name, o, config.baseDir));
+    this.wiring = new Wiring(config, this.ctx, worker);
   }
 
   get sessions(): Session[] {
@@ -101,35 +119,31 @@ export class Pipeline {
     }
   }
 
-  private pipelineIface(source: Source, index: number, iface: number, linktype: number): number {
-    const key = index * 65536 + iface;
-    let id = this.ifaceIds.get(key);
-    if (id === undefined) {
-      const info = source.interfaces[iface];
-      const name = info?.name ? `${source.name}:${info.name}` : source.name;
-      id = this.origins.add(-1 - key, { name, description: info?.description ?? '', linktype });
-      this.ifaceIds.set(key, id);
-    }
-    return id;
-  }
-
   private async process(batch: PacketBatch, source: Source, index: number): Promise<void> {
-    for (let i = 0; i < batch.count; i++) batch.iface[i] = this.pipelineIface(source, index, batch.iface[i], batch.linktype[i]);
-    if (batch.count > 0 && batch.tsSec[0] >= 0) this.ctx.nowMs = batch.tsSec[0] * 1000 + batch.tsNsec[0] / 1e6;
-    const w = this.wiring;
+    this.ifaces.renumber(batch, source, index);
     let hash: Uint32Array | null = null;
-    if (w.needsFlowHash) {
+    if (this.wiring.needsFlowHash) {
       if (this.flowHash.length < batch.count) this.flowHash = new Uint32Array(batch.capacity);
       computeFlowHashes(batch, this.rec, this.flowHash);
       hash = this.flowHash;
     }
+    await this.dispatch(batch, source.name, hash);
+  }
+
+  /** Passes a batch (interfaces already numbered) through the sessions that take its source. */
+  async dispatch(batch: PacketBatch, sourceName: string, hash: Uint32Array | null): Promise<void> {
+    if (batch.count > 0 && batch.tsSec[0] >= 0) this.ctx.nowMs = batch.tsSec[0] * 1000 + batch.tsNsec[0] / 1e6;
     let claimed: Uint8Array | null = null;
     if (this.config.match === 'first') {
       if (this.claimed.length < batch.count) this.claimed = new Uint8Array(batch.capacity);
       claimed = this.claimed;
       claimed.fill(0, 0, batch.count);
     }
-    for (const s of w.sessions) if (s.wants(source.name)) await s.process(batch, source.name, hash, claimed, this.ctx);
+    for (const s of this.wiring.sessions) if (s.wants(sourceName)) await s.process(batch, sourceName, hash, claimed, this.ctx);
+  }
+
+  get needsFlowHash(): boolean {
+    return this.wiring.needsFlowHash;
   }
 
   /**
@@ -140,7 +154,7 @@ export class Pipeline {
     if (JSON.stringify(next.raw.sources) !== JSON.stringify(this.config.raw.sources)) {
       throw new Error('sources changed: a reload replaces filters, sessions, actions and targets; restart tapwire to change sources');
     }
-    const wiring = new Wiring(next, this.ctx);
+    const wiring = new Wiring(next, this.ctx, this.worker);
     for (const t of wiring.targets.values()) await t.start();
     const swap = this.busy.then(async () => {
       const old = this.wiring;

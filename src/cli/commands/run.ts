@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { loadConfig } from '../../pipeline/config.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
+import { ShardedPipeline } from '../../pipeline/sharded.js';
 import { serveMetrics } from '../../telemetry/prometheus.js';
 import { RUN_HELP, VALIDATE_HELP } from '../help.js';
 import { formatSummary } from '../summary.js';
@@ -20,7 +21,7 @@ function formatEta(seconds: number): string {
 }
 
 /** Progress on a terminal for file sources: percent, packet rate and time left. */
-function startProgress(pipeline: Pipeline, enabled: boolean): () => void {
+function startProgress(pipeline: Pipeline | ShardedPipeline, enabled: boolean): () => void {
   if (!enabled || !process.stderr.isTTY) return () => {};
   const t0 = Date.now();
   const timer = setInterval(() => {
@@ -52,7 +53,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError("tapwire run needs one CONFIG file. Try 'tapwire run --help'.");
   const file = positionals[0];
   const config = loadConfig(file);
-  const pipeline = new Pipeline(config);
+  const pipeline = config.workers > 1 ? new ShardedPipeline(config) : new Pipeline(config);
   await pipeline.start();
   if (config.user !== null) {
     // Capture handles are open: the rest of the run needs no privileges.

@@ -158,7 +158,7 @@ export async function readCommand(argv: string[]): Promise<number> {
   const stats = o.stats ? new ProtocolStats() : null;
   const lines = writer === null && stats === null ? new StdoutLines() : null;
   const total = o.read === '-' ? 0 : fs.statSync(o.read).size;
-  const progress = new Progress('reading', total, !o.quiet && writer !== null);
+  const progress = new Progress('reading', total, !o.quiet && (writer !== null || stats !== null));
   const rec = new DecodeRecord();
   let keep = new Uint8Array(0);
   let emitted = 0;

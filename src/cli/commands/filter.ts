@@ -8,7 +8,7 @@
  * An expression libpcap would reject is reported with a caret under the problem (exit 1).
  */
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../args.js';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { compileFilter, compileRuleSet, FilterSyntaxError, parseRuleSet, SUPPORTED_LINKTYPES } from '../../filter/index.js';
 import { openCapture } from '../../formats/index.js';
@@ -45,25 +45,15 @@ function linktypeArg(v: string | undefined): number {
 }
 
 export async function filterCommand(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        explain: { type: 'boolean' },
-        'explain-packet': { type: 'boolean' },
-        rules: { type: 'string' },
-        linktype: { type: 'string' },
-        read: { type: 'string', short: 'r' },
-        count: { type: 'string', short: 'c' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}. Try 'tapwire filter --help'.`);
-  }
-  const { values, positionals } = args;
+  const { values, positionals } = parseCommandLine('filter', argv, {
+    explain: { type: 'boolean' },
+    'explain-packet': { type: 'boolean' },
+    rules: { type: 'string' },
+    linktype: { type: 'string' },
+    read: { type: 'string', short: 'r' },
+    count: { type: 'string', short: 'c' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) { process.stdout.write(FILTER_HELP); return ExitCode.ok; }
   const out = (s: string) => process.stdout.write(`${s}\n`);
 

@@ -62,21 +62,22 @@ function positiveNumber(v: string | undefined, flag: string): number | undefined
 
 /** Buffered writes to a file descriptor: many records per system call. */
 class LineSink {
-  private parts: string[] = [];
-  private size = 0;
+  private static readonly SIZE = 1 << 18;
+  private buf = Buffer.allocUnsafe(LineSink.SIZE);
+  private len = 0;
   constructor(private readonly fd: number) {}
   write(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.size >= 1 << 16) this.flush();
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+    if (this.len + s.length * 3 > this.buf.length) {
+      this.flush();
+      if (s.length * 3 > this.buf.length) this.buf = Buffer.allocUnsafe(s.length * 3);
+    }
+    this.len += this.buf.write(s, this.len, 'utf8');
   }
   flush(): void {
-    if (this.parts.length === 0) return;
-    const buf = Buffer.from(this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
     let off = 0;
-    while (off < buf.length) off += fs.writeSync(this.fd, buf, off, buf.length - off);
+    while (off < this.len) off += fs.writeSync(this.fd, this.buf, off, this.len - off);
+    this.len = 0;
   }
 }
 
@@ -174,6 +175,8 @@ export async function flowsCommand(argv: string[]): Promise<number> {
     for await (const batch of reader.batches()) {
       for (let i = 0; i < batch.count; i++) {
         if (compile !== null && !matcherFor(batch.linktype[i])(batch.data, batch.view, batch.offset[i], batch.caplen[i], batch.wirelen[i])) continue;
+        // Plain Ethernet / IPv4 / TCP or UDP is metered straight from the bytes; the rest is decoded.
+        if (analyzer.addPlain(batch, i)) continue;
         decodePacket(batch, i, rec);
         analyzer.addPacket(batch, i, rec);
       }

@@ -4,7 +4,6 @@
  * summarises (--stats) or writes (-w) the packets.
  */
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { PacketBatch } from '../../core/batch.js';
 import { ExitCode, TapwireError, UsageError } from '../../core/errors.js';
 import { DecodeRecord } from '../../decode/record.js';
@@ -16,6 +15,7 @@ import { ProtocolStats } from '../../decode/stats.js';
 import { compileFilter, type CompiledFilter } from '../../filter/index.js';
 import { openCapture } from '../../formats/index.js';
 import { CaptureWriter } from '../../formats/capture-writer.js';
+import { parseCommandLine, parseCount } from '../args.js';
 import { READ_HELP } from '../help.js';
 import { Progress } from '../progress.js';
 import { StdoutLines } from '../stdout-lines.js';
@@ -54,20 +54,8 @@ class FilterByLinktype {
   }
 }
 
-function parseCount(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} needs a non-negative whole number, got '${v}'`);
-  return n;
-}
-
 export async function readCommand(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
+  const args = parseCommandLine('read', argv, {
         read: { type: 'string', short: 'r' },
         write: { type: 'string', short: 'w' },
         count: { type: 'string', short: 'c' },
@@ -89,11 +77,7 @@ export async function readCommand(argv: string[]): Promise<number> {
         'immediate-mode': { type: 'boolean' },
         nano: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\nTry 'tapwire read --help'.`);
-  }
+  });
   const o = args.values;
   if (o.help) {
     process.stdout.write(READ_HELP);

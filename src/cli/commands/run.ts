@@ -5,7 +5,7 @@
  * component's counters is printed on stderr.
  */
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../args.js';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { loadConfig } from '../../pipeline/config.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
@@ -45,7 +45,7 @@ function startProgress(pipeline: Pipeline | ShardedPipeline, enabled: boolean): 
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' }, quiet: { type: 'boolean', short: 'q' }, metrics: { type: 'string' } } });
+  const { values, positionals } = parseCommandLine('run', argv, { help: { type: 'boolean', short: 'h' }, quiet: { type: 'boolean', short: 'q' }, metrics: { type: 'string' } });
   if (values.help) {
     process.stdout.write(RUN_HELP);
     return ExitCode.ok;
@@ -97,7 +97,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 }
 
 export async function validateCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseCommandLine('validate', argv, { help: { type: 'boolean', short: 'h' } });
   if (values.help) {
     process.stdout.write(VALIDATE_HELP);
     return ExitCode.ok;

@@ -17,6 +17,12 @@ export interface CaptureReaderOptions {
   bufferBytes?: number;
   /** Packets per batch. Default 8192. */
   batchSize?: number;
+  /**
+   * Give every refill a new SharedArrayBuffer instead of reusing two buffers: batches then
+   * stay valid after the next one is read, and worker threads can read them without a copy
+   * (a sharded pipeline). Memory is then bounded by the consumer, not by the reader.
+   */
+  sharedBuffers?: boolean;
 }
 
 export class CaptureReader {
@@ -25,6 +31,7 @@ export class CaptureReader {
   private parser: RecordParser | null = null;
   private readonly bufferBytes: number;
   private readonly batchSize: number;
+  private readonly shared: boolean;
   /** Bytes of the input consumed so far (for progress and error offsets). */
   bytesRead = 0;
   packetsRead = 0;
@@ -34,6 +41,7 @@ export class CaptureReader {
     this.source = source;
     this.bufferBytes = opts.bufferBytes ?? 4 << 20;
     this.batchSize = opts.batchSize ?? 8192;
+    this.shared = opts.sharedBuffers ?? false;
   }
 
   get format(): 'pcap' | 'pcapng' | 'unknown' {
@@ -51,10 +59,11 @@ export class CaptureReader {
    * into that buffer starts *before* the batch is handed to the consumer.
    */
   async *batches(): AsyncGenerator<PacketBatch> {
-    let cur = new Uint8Array(this.bufferBytes);
-    let spare = new Uint8Array(this.bufferBytes);
+    const alloc = (size: number) => (this.shared ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size));
+    let cur = alloc(this.bufferBytes);
+    let spare = this.shared ? cur : alloc(this.bufferBytes);
     let view = new DataView(cur.buffer);
-    const batch = new PacketBatch(this.batchSize, cur);
+    let batch = new PacketBatch(this.batchSize, cur);
     let eof = false;
     /** Reads into buf from `from` until it is at least half full or the input ends. */
     const fill = async (buf: Uint8Array, from: number): Promise<number> => {
@@ -83,6 +92,8 @@ export class CaptureReader {
           else if (isPcapngMagic(head)) this.parser = new PcapngParser(this.name);
           else throw new CaptureError('E_NOT_CAPTURE', this.name, 0, 'not a pcap or pcapng capture (unknown magic number)');
         }
+        // Shared buffers: a new batch each time, since the consumer may still hold the last one.
+        if (this.shared && batch.count > 0) batch = new PacketBatch(this.batchSize, cur);
         batch.reset(cur);
         const start = pos;
         const r = this.parser.parse(cur, view, pos, len, eof, batch, base);
@@ -95,7 +106,7 @@ export class CaptureReader {
         if (!r.error && !eof && (need > 0 || rest < cur.length >> 1)) {
           const want = Math.max(need, rest + 1);
           if (want > MAX_BLOCK_LEN) throw new CaptureError('E_BAD_RECORD', this.name, base + pos, `record of ${need} bytes is larger than any capture allows`);
-          if (want > nextBuf.length >> 1) nextBuf = new Uint8Array(Math.max(this.bufferBytes, 2 * want));
+          if (this.shared || want > nextBuf.length >> 1) nextBuf = alloc(Math.max(this.bufferBytes, 2 * want));
           nextBuf.set(cur.subarray(pos, len), 0);
           next = fill(nextBuf, rest);
         }

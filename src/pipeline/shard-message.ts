@@ -19,9 +19,14 @@ export interface ShardBatch {
 
 export type ToWorker = ShardBatch | { type: 'end' };
 
-/** Copies the packets of `src` whose shard[i] === k into a message for worker k. */
+/**
+ * Builds the message for worker k from the packets of `src` whose shard[i] === k. Bytes in a
+ * SharedArrayBuffer are shared, not copied: the worker reads them where the reader put them
+ * (the reader never reuses such a buffer). Other batches have their packets copied.
+ */
 export function shardBatch(src: PacketBatch, hash: Uint32Array, shard: Uint8Array, k: number, count: number, bytes: number, source: string, interfaces: [number, InterfaceMeta][]): { message: ShardBatch; transfer: ArrayBuffer[] } {
-  const data = new Uint8Array(bytes);
+  const inPlace = src.data.buffer instanceof SharedArrayBuffer;
+  const data = inPlace ? src.data : new Uint8Array(bytes);
   const c: BatchColumns = {
     offset: new Uint32Array(count),
     caplen: new Uint32Array(count),
@@ -41,8 +46,11 @@ export function shardBatch(src: PacketBatch, hash: Uint32Array, shard: Uint8Arra
     if (shard[i] !== k) continue;
     const off = src.offset[i];
     const len = src.caplen[i];
-    data.set(src.data.subarray(off, off + len), pos);
-    c.offset[n] = pos;
+    if (inPlace) c.offset[n] = off;
+    else {
+      data.set(src.data.subarray(off, off + len), pos);
+      c.offset[n] = pos;
+    }
     c.caplen[n] = len;
     c.wirelen[n] = src.wirelen[i];
     c.tsSec[n] = src.tsSec[i];
@@ -57,7 +65,7 @@ export function shardBatch(src: PacketBatch, hash: Uint32Array, shard: Uint8Arra
     pos += len;
     n++;
   }
-  const transfer = [data.buffer, h.buffer, ...Object.values(c).map((a: Uint8Array) => a.buffer)] as ArrayBuffer[];
+  const transfer = [...(inPlace ? [] : [data.buffer]), h.buffer, ...Object.values(c).map((a: Uint8Array) => a.buffer)] as ArrayBuffer[];
   return { message: { type: 'batch', source, count, data, columns: c, hash: h, comments, interfaces }, transfer };
 }
 

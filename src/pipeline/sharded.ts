@@ -82,6 +82,7 @@ export class ShardedPipeline {
 
   constructor(readonly config: BrokerConfig) {
     this.sources = Object.entries(config.sources).map(([name, o]) => SOURCE_TYPES[o.type as string].create(name, o, config.baseDir));
+    for (const s of this.sources) if (s.sharedBuffers !== undefined) s.sharedBuffers = true;
     this.workers = Array.from({ length: config.workers }, (_, k) => new WorkerHandle(config, k));
   }
 

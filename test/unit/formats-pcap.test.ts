@@ -152,3 +152,18 @@ test('gzip-compressed captures are read transparently (file and in memory)', asy
   assert.equal(n, plain.batch.count);
   assert.equal(reader.format, 'pcapng');
 });
+
+test('sharedBuffers: every batch stays valid after later ones are read (workers read them in place)', async () => {
+  const many = Array.from({ length: 300 }, (_, k) => ({ sec: 2000 + k, frac: k, data: Array.from({ length: 40 + ((k * 53) % 400) }, (_, j) => (j * 7 + k) & 0xff) }));
+  const bytes = makePcap({ le: true, nanos: false, packets: many });
+  const whole = parseCaptureBytes(bytes).batch;
+  const reader = new CaptureReader('t', new TrickleSource(bytes, 997), { bufferBytes: 4096, batchSize: 16, sharedBuffers: true });
+  const kept = [];
+  for await (const b of reader.batches()) {
+    assert.ok(b.data.buffer instanceof SharedArrayBuffer);
+    kept.push(b);
+  }
+  let k = 0;
+  for (const b of kept) for (let i = 0; i < b.count; i++, k++) assert.deepEqual(b.packet(i), whole.packet(k));
+  assert.equal(k, 300);
+});

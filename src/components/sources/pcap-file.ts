@@ -22,6 +22,8 @@ export class PcapFileSource implements Source {
   bytesRead = 0;
   totalBytes = 0;
   private bytesBefore = 0;
+  /** Set by a sharded pipeline: batches in SharedArrayBuffers that workers read in place. */
+  sharedBuffers = false;
   private stopped = false;
 
   constructor(readonly name: string, private readonly file: string, private readonly pace: 'fast' | 'recorded', private readonly speed: number, private readonly loops: number) {
@@ -33,7 +35,7 @@ export class PcapFileSource implements Source {
   async *batches(): AsyncGenerator<PacketBatch> {
     for (let loop = 0; loop < this.loops && !this.stopped; loop++) {
       // Recorded pace needs fine-grained batches, or a whole batch would arrive at once.
-      const reader = await openCapture(this.file, this.pace === 'recorded' ? { batchSize: 64 } : {});
+      const reader = await openCapture(this.file, { batchSize: this.pace === 'recorded' ? 64 : undefined, sharedBuffers: this.sharedBuffers });
       let wallStart = -1;
       let packetStart = 0;
       for await (const batch of reader.batches()) {

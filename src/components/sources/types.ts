@@ -14,6 +14,11 @@ export interface Source {
   readonly bytesRead: number;
   readonly totalBytes: number;
   batches(): AsyncGenerator<PacketBatch>;
+  /**
+   * Present on sources that can hand out batches in SharedArrayBuffers (files): a sharded
+   * pipeline sets it so workers read packets without a copy.
+   */
+  sharedBuffers?: boolean;
   /** Asks the source to end after the current batch. */
   stop(): void;
 }

@@ -29,10 +29,19 @@ export class FragmentTracker {
    * header (IP + transport header) when the datagram is complete, else null.
    */
   add(data: Uint8Array, ip: IpInfo, off: number, capEnd: number, t: number): Uint8Array | null {
-    const alen = ip.version === 4 ? 4 : 16;
-    let k = `${ip.version}:${ip.proto}:${ip.fragId}:`;
-    for (let i = 0; i < alen; i++) k += data[ip.src + i].toString(16) + '.';
-    for (let i = 0; i < alen; i++) k += data[ip.dst + i].toString(16) + '.';
+    let k: string;
+    if (ip.version === 4) {
+      // Four numbers (cheaper than sixteen hex bytes); any one-to-one key does.
+      const a = ip.src;
+      const b = ip.dst;
+      const src = ((data[a] << 24) | (data[a + 1] << 16) | (data[a + 2] << 8) | data[a + 3]) >>> 0;
+      const dst = ((data[b] << 24) | (data[b + 1] << 16) | (data[b + 2] << 8) | data[b + 3]) >>> 0;
+      k = `4|${ip.proto}|${ip.fragId}|${src}|${dst}`;
+    } else {
+      k = `${ip.version}:${ip.proto}:${ip.fragId}:`;
+      for (let i = 0; i < 16; i++) k += data[ip.src + i].toString(16) + '.';
+      for (let i = 0; i < 16; i++) k += data[ip.dst + i].toString(16) + '.';
+    }
     let p = this.pending.get(k);
     if (!p) {
       if (this.pending.size >= MAX_PENDING) this.expire(t, true);

@@ -15,12 +15,61 @@
 export const KEY_BYTES = 48;
 export const KEY_WORDS = KEY_BYTES / 4;
 
+/** The word-wise IPv4 key builder writes bytes as little-endian words. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 export class KeyScratch {
   readonly bytes = new Uint8Array(KEY_BYTES);
   readonly words = new Uint32Array(this.bytes.buffer);
   /** True when the packet's source is side A of the canonical key. */
   srcIsA = true;
   hash = 0;
+  /** Words 5-7 and 9-11 may be non-zero (the last key was IPv6). */
+  private wide = true;
+
+  /**
+   * IPv4 form of build(): the same key bytes and hash, written as whole words (the common
+   * case on the per-packet path). Words 5-7 and 9-11 stay zero, as build() leaves them.
+   */
+  buildV4(data: Uint8Array, srcOff: number, dstOff: number, proto: number, sport: number, dport: number, oneWay: boolean, vlanCtx: number, tunnelCtx: number): void {
+    if (!LITTLE_ENDIAN) {
+      this.build(data, 4, srcOff, dstOff, proto, sport, dport, oneWay, vlanCtx, tunnelCtx);
+      return;
+    }
+    const w = this.words;
+    if (this.wide) {
+      w[5] = w[6] = w[7] = w[9] = w[10] = w[11] = 0;
+      this.wide = false;
+    }
+    // Addresses as big-endian numbers compare like Zeek's bytewise addr_port_canon_lt.
+    const src = ((data[srcOff] << 24) | (data[srcOff + 1] << 16) | (data[srcOff + 2] << 8) | data[srcOff + 3]) >>> 0;
+    const dst = ((data[dstOff] << 24) | (data[dstOff + 1] << 16) | (data[dstOff + 2] << 8) | data[dstOff + 3]) >>> 0;
+    const srcIsA = oneWay || src < dst || (src === dst && sport <= dport);
+    this.srcIsA = srcIsA;
+    const pa = srcIsA ? sport : dport;
+    const pb = srcIsA ? dport : sport;
+    const a = srcIsA ? src : dst;
+    const b = srcIsA ? dst : src;
+    const w0 = 4 | (proto << 8) | (oneWay ? 0x10000 : 0);
+    const w1 = (pa >>> 8) | ((pa & 0xff) << 8) | ((pb >>> 8) << 16) | ((pb & 0xff) << 24);
+    // Byte-swapped: the key holds the address bytes in network order.
+    const w4 = (a >>> 24) | ((a >>> 8) & 0xff00) | ((a & 0xff00) << 8) | ((a & 0xff) << 24);
+    const w8 = (b >>> 24) | ((b >>> 8) & 0xff00) | ((b & 0xff00) << 8) | ((b & 0xff) << 24);
+    w[0] = w0;
+    w[1] = w1;
+    w[2] = vlanCtx;
+    w[3] = tunnelCtx;
+    w[4] = w4;
+    w[8] = w8;
+    let h = 0x9747b28c;
+    h = round(h, w0);
+    h = round(h, w1);
+    h = round(h, vlanCtx);
+    h = round(h, tunnelCtx);
+    h = round(h, w4);
+    h = round(h, w8);
+    this.hash = fmix(h);
+  }
 
   /**
    * Fills the key from addresses at `srcOff`/`dstOff` in `data` (length 4 or 16).
@@ -38,6 +87,10 @@ export class KeyScratch {
     vlanCtx: number,
     tunnelCtx: number,
   ): void {
+    if (version === 4 && LITTLE_ENDIAN) {
+      this.buildV4(data, srcOff, dstOff, proto, sport, dport, oneWay, vlanCtx, tunnelCtx);
+      return;
+    }
     const b = this.bytes;
     const w = this.words;
     const alen = version === 4 ? 4 : 16;
@@ -53,6 +106,7 @@ export class KeyScratch {
     if (cmp === 0) cmp = sport - dport;
     const srcIsA = oneWay || cmp <= 0;
     this.srcIsA = srcIsA;
+    this.wide = true;
     for (let i = 3; i < KEY_WORDS; i++) w[i] = 0;
     b[0] = version;
     b[1] = proto;

@@ -216,6 +216,9 @@ export class FlowStore {
   /** The slot holding `key`, or -1. */
   find(key: KeyScratch): number {
     const kw = key.words;
+    // IPv4 keys (version byte 4 in word 0) are zero in words 5-7 and 9-11, and so is every
+    // stored key with the same word 0: comparing the six other words is enough.
+    if ((kw[0] & 0xff) === 4) return this.findV4(key);
     const keys = this.keys;
     const mask = this.indexMask;
     let i = key.hash & mask;
@@ -233,6 +236,32 @@ export class FlowStore {
           }
         }
         if (same) return s;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  private findV4(key: KeyScratch): number {
+    const kw = key.words;
+    const k0 = kw[0];
+    const k1 = kw[1];
+    const k2 = kw[2];
+    const k3 = kw[3];
+    const k4 = kw[4];
+    const k8 = kw[8];
+    const h = key.hash;
+    const keys = this.keys;
+    const index = this.index;
+    const hashes = this.hash;
+    const mask = this.indexMask;
+    let i = h & mask;
+    for (;;) {
+      const v = index[i];
+      if (v === 0) return -1;
+      const s = v - 1;
+      if (hashes[s] === h) {
+        const base = s * KEY_WORDS;
+        if (keys[base + 4] === k4 && keys[base + 8] === k8 && keys[base + 1] === k1 && keys[base] === k0 && keys[base + 2] === k2 && keys[base + 3] === k3) return s;
       }
       i = (i + 1) & mask;
     }
@@ -411,6 +440,12 @@ export class FlowStore {
   advance(now: number, visit: (s: number) => number): void {
     const target = Math.floor(now * TICKS);
     if (this.cursor < 0) {
+      this.cursor = target;
+      return;
+    }
+    // An empty table has nothing filed on the wheel: jump (a gap between traces would
+    // otherwise walk up to a whole turn of empty buckets).
+    if (this.count === 0) {
       this.cursor = target;
       return;
     }

@@ -12,6 +12,8 @@
  * Side A is the lower (address, port) pair, as in Zeek's ConnKey, unless the flow is
  * one-way (ICMP messages without a reply type), which keeps packet order.
  */
+import { fmix32 } from '../core/hash.js';
+
 export const KEY_BYTES = 48;
 export const KEY_WORDS = KEY_BYTES / 4;
 
@@ -68,7 +70,7 @@ export class KeyScratch {
     h = round(h, tunnelCtx);
     h = round(h, w4);
     h = round(h, w8);
-    this.hash = fmix(h);
+    this.hash = fmix32(h);
   }
 
   /**
@@ -140,14 +142,6 @@ function round(h: number, k: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** hashWords for an IPv4 key: words 0-4 and 8 only. */
 export function hashV4(w: Uint32Array): number {
@@ -158,7 +152,7 @@ export function hashV4(w: Uint32Array): number {
   h = round(h, w[3]);
   h = round(h, w[4]);
   h = round(h, w[8]);
-  return fmix(h);
+  return fmix32(h);
 }
 
 /** A 32-bit mix of the 12 key words (murmur3-style finalisation per word). */
@@ -173,10 +167,5 @@ export function hashWords(w: Uint32Array): number {
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }

@@ -7,21 +7,14 @@
 import type { PacketBatch } from '../core/batch.js';
 import { decodePacket, type DecodeOptions } from '../decode/decode.js';
 import { DecodeRecord, Layer } from '../decode/record.js';
+import { fmix32 } from '../core/hash.js';
 import { LinkType } from '../core/linktypes.js';
 
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** Hash of one endpoint: address words and port. */
 function endpoint(view: DataView, addr: number, words: number, port: number): number {
   let h = port * 0x9e3779b1;
-  for (let k = 0; k < words; k++) h = mix(h ^ view.getUint32(addr + 4 * k));
+  for (let k = 0; k < words; k++) h = fmix32(h ^ view.getUint32(addr + 4 * k));
   return h >>> 0;
 }
 
@@ -31,7 +24,7 @@ export function flowHashOf(batch: PacketBatch, i: number, rec: DecodeRecord): nu
     // Not IP: hash the frame's first bytes symmetrically enough (sum of MAC words).
     const start = batch.offset[i];
     if (rec.end - start < 12) return 0;
-    return mix((view.getUint32(start) + view.getUint32(start + 6)) >>> 0);
+    return fmix32((view.getUint32(start) + view.getUint32(start + 6)) >>> 0);
   }
   const ip = rec.layerStart[rec.l3];
   const v4 = rec.layerType[rec.l3] === Layer.IPV4;
@@ -50,7 +43,7 @@ export function flowHashOf(batch: PacketBatch, i: number, rec: DecodeRecord): nu
     }
   }
   // Addition is commutative: (a, b) and (b, a) give the same sum.
-  return mix((endpoint(view, src, words, sport) + endpoint(view, dst, words, dport) + proto) >>> 0);
+  return fmix32((endpoint(view, src, words, sport) + endpoint(view, dst, words, dport) + proto) >>> 0);
 }
 
 /**
@@ -75,7 +68,7 @@ export function fastFlowHash(batch: PacketBatch, i: number): number {
   if (lim - tcp < 20) return -1;
   const hl = (data[tcp + 12] >>> 4) << 2;
   if (hl < 20 || hl > lim - tcp) return -1;
-  return mix((endpoint(view, ip + 12, 1, view.getUint16(tcp)) + endpoint(view, ip + 16, 1, view.getUint16(tcp + 2)) + Layer.TCP) >>> 0);
+  return fmix32((endpoint(view, ip + 12, 1, view.getUint16(tcp)) + endpoint(view, ip + 16, 1, view.getUint16(tcp + 2)) + Layer.TCP) >>> 0);
 }
 
 /** Fills `out[i]` with each packet's symmetric flow hash, decoding only when it must. */

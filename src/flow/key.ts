@@ -1,3 +1,5 @@
+import { fmix32 } from '../core/hash.js';
+
 /**
  * Flow keys: the canonical (direction-free) form of a packet's 5-tuple plus context, built
  * into one reused scratch buffer, so looking a packet up allocates nothing.
@@ -12,8 +14,6 @@
  * Side A is the lower (address, port) pair, as in Zeek's ConnKey, unless the flow is
  * one-way (ICMP messages without a reply type), which keeps packet order.
  */
-import { fmix32 } from '../core/hash.js';
-
 export const KEY_BYTES = 48;
 export const KEY_WORDS = KEY_BYTES / 4;
 

@@ -49,3 +49,15 @@ export function walkFiles(dir: string, re: RegExp, acc: string[] = []): string[]
   }
   return acc;
 }
+
+/** mulberry32: a small, fast, deterministic random source in [0, 1), so fuzz runs repeat. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

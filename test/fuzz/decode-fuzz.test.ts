@@ -14,7 +14,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PacketBatch } from '../../src/core/batch.js';
 import { parseCaptureBytes } from '../../src/formats/index.js';
 import { decodePacket } from '../../src/decode/decode.js';
@@ -22,28 +21,14 @@ import { DecodeRecord } from '../../src/decode/record.js';
 import { FIELD_NAMES, compileFieldList } from '../../src/decode/fields.js';
 import { formatTextLine } from '../../src/decode/text.js';
 import { formatJson } from '../../src/decode/json.js';
+import { corpusDir, fixture, seededRandom, walkFiles } from '../helpers.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..', '..', '..');
-const corpusDir = path.resolve(repoRoot, '..', 'shared', 'corpus');
-const fixtureDir = path.join(repoRoot, 'test', 'fixtures', 'decode');
+const corpus = corpusDir();
 
 const ITERATIONS = 1_500_000; // two decodes each
 const TAIL = 512;
 const LINKTYPES = [0, 1, 9, 50, 101, 104, 108, 113, 228, 229, 276];
 const MAGIC_WORDS = [0x0000, 0xffff, 0x0800, 0x86dd, 0x8100, 0x88a8, 0x9100, 0x8847, 0x8864, 0x6558, 0x88be, 0x22eb, 0x8909, 0x12b5, 0x17c1, 0x9090, 0x0006, 0x0011, 0x2f00, 0x4500, 0x6000, 0x0001];
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Seed {
   bytes: Uint8Array;
@@ -52,17 +37,8 @@ interface Seed {
 
 function loadSeeds(): Seed[] {
   const seeds: Seed[] = [];
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    if (!fs.existsSync(dir)) return;
-    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.pcap(ng)?$/.test(e.name)) files.push(p);
-    }
-  };
-  walk(fixtureDir);
-  walk(path.join(corpusDir, 'tcpdump'));
+  const files = walkFiles(fixture('decode'), /\.pcap(ng)?$/);
+  if (corpus !== null) walkFiles(path.join(corpus, 'tcpdump'), /\.pcap(ng)?$/, files);
   for (const f of files) {
     let loaded;
     try {
@@ -85,7 +61,7 @@ function snapshot(rec: DecodeRecord, out: number[]): void {
 test('decoder survives 3 million mutated frames without exception or over-read', { timeout: 180_000 }, () => {
   const seeds = loadSeeds();
   assert.ok(seeds.length > 0);
-  const rnd = prng(0x7a9e1);
+  const rnd = seededRandom(0x7a9e1);
   const bufA = new Uint8Array(16384 + TAIL);
   const bufB = new Uint8Array(16384 + TAIL);
   const batchA = new PacketBatch(1, bufA);

@@ -5,17 +5,10 @@
  * Deterministic: the same seed gives the same list.
  */
 import type { PacketBatch } from '../../src/core/batch.js';
+import { seededRandom } from '../helpers.js';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The deterministic random source of the generated expressions. */
+export const rng = seededRandom;
 
 export interface Vocabulary { v4: string[]; v6: string[]; macs: string[]; ports: number[] }
 

@@ -9,7 +9,7 @@ import { ComponentCounters, DropReason } from '../components/counters.js';
 import { ACTION_TYPES } from '../components/actions/index.js';
 import { BalanceAction } from '../components/actions/balance.js';
 import type { Action, BatchContext, Target } from '../components/types.js';
-import { compileFilter, type MatchFn } from '../filter/index.js';
+import { FilterByLinktype } from '../filter/by-linktype.js';
 import type { SessionSpec } from './config.js';
 import { SessionBatch } from './session-batch.js';
 
@@ -28,8 +28,7 @@ export class Session {
   readonly targets: Target[];
   readonly balance: BalanceAction | null;
   readonly needsFlowHash: boolean;
-  private readonly expression: string | null;
-  private readonly matchers = new Map<number, MatchFn>();
+  private readonly filter: FilterByLinktype | null;
   private sel = new Uint8Array(0);
   private keep = new Uint8Array(0);
   private readonly work: SessionBatch;
@@ -42,7 +41,7 @@ export class Session {
     this.originNames = new Set(spec.sources.filter((n) => n.includes(':')));
     this.originSources = new Set([...this.originNames].map((n) => n.slice(0, n.indexOf(':'))));
     this.counters = new ComponentCounters('session', spec.name, 'session');
-    this.expression = spec.filter?.expression ?? null;
+    this.filter = spec.filter ? new FilterByLinktype(spec.filter.expression) : null;
     this.targets = spec.targets.map((t) => targets.get(t)!);
     this.actions = [];
     let balance: BalanceAction | null = null;
@@ -87,16 +86,6 @@ export class Session {
     return v === 1;
   }
 
-  private matcher(linktype: number): MatchFn {
-    let m = this.matchers.get(linktype);
-    if (m === undefined) {
-      const compiled = compileFilter(this.expression!, linktype);
-      m = compiled.match.bind(compiled) as MatchFn;
-      this.matchers.set(linktype, m);
-    }
-    return m;
-  }
-
   /**
    * Processes the packets of `src` this session may see (`claimed[i]` set means an earlier
    * session took the packet in first-match mode); marks the packets it takes in `claimed`.
@@ -116,7 +105,8 @@ export class Session {
       }
       inPackets++;
       inBytes += src.caplen[i];
-      const pass = this.expression === null || this.matcher(src.linktype[i])(src.data, src.view, src.offset[i], src.caplen[i], src.wirelen[i]);
+      const f = this.filter;
+      const pass = f === null || f.get(src.linktype[i]).match(src.data, src.view, src.offset[i], src.caplen[i], src.wirelen[i]);
       sel[i] = pass ? 1 : 0;
       if (pass) {
         selected++;

@@ -12,47 +12,13 @@ import { compileFieldList, FIELD_NAMES } from '../../decode/fields.js';
 import { formatTextLine } from '../../decode/text.js';
 import { formatJson } from '../../decode/json.js';
 import { ProtocolStats } from '../../decode/stats.js';
-import { compileFilter, type CompiledFilter } from '../../filter/index.js';
+import { FilterByLinktype } from '../../filter/by-linktype.js';
 import { openCapture } from '../../formats/index.js';
 import { CaptureWriter } from '../../formats/capture-writer.js';
 import { parseCommandLine, parseCount } from '../args.js';
 import { READ_HELP } from '../help.js';
 import { Progress } from '../progress.js';
 import { StdoutLines } from '../stdout-lines.js';
-
-/** One compiled filter per link type: a pcapng file may mix link types, and offsets differ. */
-class FilterByLinktype {
-  private readonly cache = new Map<number, CompiledFilter>();
-  constructor(private readonly expr: string) {}
-
-  get(linktype: number): CompiledFilter {
-    const cached = this.cache.get(linktype);
-    if (cached !== undefined) return cached;
-    let compiled: CompiledFilter;
-    try {
-      compiled = compileFilter(this.expr, linktype);
-    } catch (e) {
-      throw new TapwireError('E_FILTER', `bad filter expression: ${(e as Error).message}`, ExitCode.usage);
-    }
-    this.cache.set(linktype, compiled);
-    return compiled;
-  }
-
-  /** Fills keep[i] with the verdict of every packet; returns how many pass. */
-  select(batch: PacketBatch, keep: Uint8Array): number {
-    const lt = batch.linktype;
-    let uniform = true;
-    for (let i = 1; i < batch.count && uniform; i++) uniform = lt[i] === lt[0];
-    if (uniform) return batch.count ? this.get(lt[0]).matchBatch(batch, keep) : 0;
-    let n = 0;
-    for (let i = 0; i < batch.count; i++) {
-      const pass = this.get(lt[i]).match(batch.data, batch.view, batch.offset[i], batch.caplen[i], batch.wirelen[i]);
-      keep[i] = pass ? 1 : 0;
-      if (pass) n++;
-    }
-    return n;
-  }
-}
 
 export async function readCommand(argv: string[]): Promise<number> {
   const args = parseCommandLine('read', argv, {

@@ -44,6 +44,7 @@ import { GENEVE_HEADER_LENGTH, geneveOptionsValid } from '../protocols/geneve.js
 import { TZSP_HEADER_LENGTH, TZSP_VERSION, TzspEncapsulation, TzspTag } from '../protocols/tzsp.js';
 import { CISCO_METADATA_LENGTH } from '../protocols/cisco-metadata.js';
 import { warmupFrames } from './warmup.js';
+import { decodePlain } from './plain.js';
 
 export interface DecodeOptions {
   /** Encapsulations (GRE, VXLAN, GENEVE, TZSP, IP-in-IP) to enter at most; default 8. */
@@ -120,6 +121,13 @@ function portIn(port: number, list: readonly number[]): boolean {
  * content and never reads outside the packet's captured bytes.
  */
 export function decodePacket(batch: PacketBatch, i: number, rec: DecodeRecord, opts?: DecodeOptions): void {
+  // Extra tunnel ports change what a plain UDP packet is: only the general loop knows them.
+  if ((opts === undefined || (opts.vxlanPorts === undefined && opts.genevePorts === undefined)) && decodePlain(batch, i, rec)) return;
+  decodeLayers(batch, i, rec, opts);
+}
+
+/** The general decoder: decodePacket without its shortcut for plain packets (plain.ts). */
+export function decodeLayers(batch: PacketBatch, i: number, rec: DecodeRecord, opts?: DecodeOptions): void {
   const data = batch.data;
   const view = batch.view;
   const start = batch.offset[i];
@@ -1092,12 +1100,14 @@ function warmUp(): void {
       b.caplen[0] = b.wirelen[0] = len;
       b.linktype[0] = f.linktype;
       decodePacket(b, 0, rec);
-      decodePacket(b, 0, rec, opts);
+      decodeLayers(b, 0, rec);
+      decodeLayers(b, 0, rec, opts);
     }
     const starts = Array.from(rec.layerStart.subarray(0, rec.layerCount), (s) => s - pos);
     for (let cut = 0; cut < len; cut++) {
       plain.caplen[0] = cut;
       decodePacket(plain, 0, rec);
+      decodeLayers(plain, 0, rec);
     }
     plain.caplen[0] = len;
     const d = plain.data;
@@ -1105,6 +1115,7 @@ function warmUp(): void {
       for (let k = s; k < s + 4 && k < len; k++) {
         d[pos + k] ^= 0xff;
         decodePacket(plain, 0, rec);
+        decodeLayers(plain, 0, rec);
         d[pos + k] ^= 0xff;
       }
     }

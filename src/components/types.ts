@@ -11,8 +11,11 @@ import type { OriginTable } from '../pipeline/origins.js';
 export interface BatchContext {
   /** Symmetric flow hash of each packet (both directions equal), or null when not computed. */
   flowHash: Uint32Array | null;
-  /** Describes interface `iface` of the batch for pcapng IDBs: its name and origin identity. */
-  interfaceInfo(iface: number, linktype: number): { name?: string; description?: string };
+  /**
+   * Describes interface `iface` of the batch: name and origin identity for pcapng IDBs, and
+   * the timestamp resolution its source records (6 = µs, 9 = ns), for pcap output.
+   */
+  interfaceInfo(iface: number, linktype: number): { name?: string; description?: string; tsResolution?: number };
   /** The pipeline's interface table (source interfaces and origins found by `strip`). */
   origins: OriginTable;
   /** Wall-clock "now", epoch ms, for file rotation and names: the packet time of the batch (replays keep their recorded time). */

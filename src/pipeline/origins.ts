@@ -12,6 +12,8 @@ export interface InterfaceMeta {
   name: string;
   description: string;
   linktype: number;
+  /** Timestamp resolution of the source (6 = µs, 9 = ns). */
+  tsResolution: number;
 }
 
 export class OriginTable {
@@ -56,14 +58,14 @@ export class SourceInterfaces {
 
   constructor(private readonly origins: OriginTable) {}
 
-  renumber(batch: { count: number; iface: Uint32Array; linktype: Uint16Array }, source: { name: string; interfaces: readonly { name: string; description: string }[] }, index: number): void {
+  renumber(batch: { count: number; iface: Uint32Array; linktype: Uint16Array }, source: { name: string; interfaces: readonly { name: string; description: string; tsResolution: number }[] }, index: number): void {
     for (let i = 0; i < batch.count; i++) {
       const key = index * 65536 + batch.iface[i];
       let id = this.ids.get(key);
       if (id === undefined) {
         const info = source.interfaces[batch.iface[i]];
         const name = info?.name ? `${source.name}:${info.name}` : source.name;
-        id = this.origins.add(-1 - key, { name, description: info?.description ?? '', linktype: batch.linktype[i] });
+        id = this.origins.add(-1 - key, { name, description: info?.description ?? '', linktype: batch.linktype[i], tsResolution: info?.tsResolution ?? 9 });
         this.ids.set(key, id);
         this.added.push(id);
       }

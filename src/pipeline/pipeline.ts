@@ -74,7 +74,7 @@ export class Pipeline {
       nowMs: Date.now(),
       interfaceInfo: (iface: number) => {
         const m = this.origins.get(iface);
-        return m ? { name: m.name, description: m.description } : {};
+        return m ? { name: m.name, description: m.description, tsResolution: m.tsResolution } : {};
       },
     };
     this.sources = worker !== undefined ? [] : Object.entries(config.sources).map(([name, o]) => SOURCE_TYPES[o.type as string].create(name, o, config.baseDir));

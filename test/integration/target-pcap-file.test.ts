@@ -220,7 +220,8 @@ test('a killed writer leaves files readable up to the last complete packet', { s
   const r = tcpdumpRead(out);
   assert.equal(r.status, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /truncated/);
-  assert.ok(r.count > 1000, `only ${r.count} packets`);
+  // 'ready' comes after 21 write() calls: 20 batches are on disk, the last may be in flight.
+  assert.ok(r.count >= 1000, `only ${r.count} packets`);
   assert.equal(r.count % 50, 0, 'whole batches of whole records');
   const ts = spawnSync('tshark', ['-r', out, '-q'], { encoding: 'utf8' });
   assert.equal(ts.status, 0, ts.stderr);

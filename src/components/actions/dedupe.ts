@@ -6,10 +6,14 @@
  * The IP header is at the start of its words, so the changed bytes sit in one word (masked).
  * Past 64 payload bytes the transport checksum stands for the rest of the payload.
  *
- * Table: direct-mapped, 2^16 slots of (second hash, length, time); a collision only
- * forgets an older packet, it never drops a packet wrongly (both 32-bit hashes must match).
+ * Hashing: the compared bytes, as 32-bit words, alternate between two hash chains (even
+ * words into one, odd words into the other). Each step of a chain is a bijection of its
+ * state, so two packets that differ in one word always differ in a chain; both 32-bit values
+ * and the length must match for a duplicate. Table: direct-mapped, 2^16 slots of (hashes,
+ * length, time); a slot collision only forgets an older packet, never drops one wrongly.
  */
 import type { PacketBatch } from '../../core/batch.js';
+import { fmix32 } from '../../core/hash.js';
 import { decodePacket } from '../../decode/decode.js';
 import { DecodeRecord, Layer } from '../../decode/record.js';
 import { checkKeys, duration, Problems, type Obj } from '../../pipeline/problems.js';
@@ -25,7 +29,8 @@ export class DedupeAction implements Action {
   readonly modifiesBytes = false;
   readonly counters: ComponentCounters;
   private readonly rec = new DecodeRecord();
-  private readonly slotHash = new Uint32Array(SLOTS);
+  private readonly slotEven = new Int32Array(SLOTS);
+  private readonly slotOdd = new Int32Array(SLOTS);
   private readonly slotLen = new Uint32Array(SLOTS);
   private readonly slotTime = new Float64Array(SLOTS).fill(-Infinity);
   private readonly windowSec: number;
@@ -54,7 +59,7 @@ export class DedupeAction implements Action {
       // The 32-bit word (from `start`) holding the bytes a second tap point changes, and the
       // mask that clears them: IPv4 TTL and header checksum, IPv6 hop limit.
       let maskAt = -1;
-      let mask = 0xffffffff;
+      let mask = -1;
       if (rec.l3 >= 0) {
         start = rec.layerStart[rec.l3];
         if (rec.layerType[rec.l3] === Layer.IPV4) {
@@ -62,36 +67,43 @@ export class DedupeAction implements Action {
           mask = 0x00ff0000; // keep only the protocol byte of TTL|proto|checksum
         } else {
           maskAt = start + 4;
-          mask = 0xffffff00; // payload length|next header, hop limit cleared
+          mask = 0xffffff00 | 0; // payload length|next header, hop limit cleared
         }
       }
-      // Two independent 32-bit hashes over the compared bytes, a word at a time.
-      let h1 = 0x811c9dc5;
-      let h2 = 0x9747b28c;
+      // The two chains (see the header comment), int32 throughout so V8 stays in registers.
+      let even = 0x811c9dc5 | 0;
+      let odd = 0x9747b28c | 0;
       let k = start;
-      for (; k + 4 <= end; k += 4) {
-        let w = view.getUint32(k);
+      for (; k + 8 <= end; k += 8) {
+        let w = view.getInt32(k);
+        let v = view.getInt32(k + 4);
         if (k === maskAt) w &= mask;
-        h1 = Math.imul(h1 ^ w, 0x01000193);
-        h2 = Math.imul(h2 + w + 1, 0x5bd1e995) ^ (h2 >>> 15);
+        else if (k + 4 === maskAt) v &= mask;
+        even = Math.imul(even ^ w, 0x01000193);
+        odd = Math.imul(odd ^ v, 0x5bd1e995);
+        odd ^= odd >>> 15;
+      }
+      if (k + 4 <= end) {
+        let w = view.getInt32(k);
+        if (k === maskAt) w &= mask;
+        even = Math.imul(even ^ w, 0x01000193);
+        k += 4;
       }
       for (; k < end; k++) {
-        h1 = Math.imul(h1 ^ data[k], 0x01000193);
-        h2 = Math.imul(h2 + data[k] + 1, 0x5bd1e995) ^ (h2 >>> 15);
+        odd = Math.imul(odd ^ data[k], 0x5bd1e995);
+        odd ^= odd >>> 15;
       }
-      h1 ^= h1 >>> 16;
-      h1 = Math.imul(h1, 0x85ebca6b);
-      h1 ^= h1 >>> 13;
       const len = batch.offset[i] + batch.caplen[i] - start;
-      const slot = (h1 >>> 0) & (SLOTS - 1);
+      const slot = fmix32(even ^ odd) & (SLOTS - 1);
       const t = batch.tsSec[i] + batch.tsNsec[i] / 1e9;
-      if (this.slotHash[slot] === h2 >>> 0 && this.slotLen[slot] === len && t - this.slotTime[slot] <= this.windowSec && t >= this.slotTime[slot]) {
+      if (this.slotEven[slot] === even && this.slotOdd[slot] === odd && this.slotLen[slot] === len && t - this.slotTime[slot] <= this.windowSec && t >= this.slotTime[slot]) {
         keep[i] = 0;
         dropped++;
         droppedBytes += batch.caplen[i];
         continue;
       }
-      this.slotHash[slot] = h2 >>> 0;
+      this.slotEven[slot] = even;
+      this.slotOdd[slot] = odd;
       this.slotLen[slot] = len;
       this.slotTime[slot] = t;
     }

@@ -88,7 +88,7 @@ export class StripAction implements Action {
       let id = ctx.origins.lookup(originKey);
       if (id < 0) {
         const base = ctx.interfaceInfo(batch.iface[i], LinkType.ETHERNET);
-        id = ctx.origins.add(originKey, { name: base.name ?? `if${batch.iface[i]}`, description: originIdentity(batch, rec), linktype: LinkType.ETHERNET });
+        id = ctx.origins.add(originKey, { name: base.name ?? `if${batch.iface[i]}`, description: originIdentity(batch, rec), linktype: LinkType.ETHERNET, tsResolution: base.tsResolution ?? 9 });
       }
       batch.iface[i] = id;
     }

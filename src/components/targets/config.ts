@@ -59,7 +59,8 @@ export const CAPTURE_KEYS = ['format', 'snaplen', 'nanoseconds', 'linktype'] as 
 export interface CaptureOptions {
   format: Format;
   snaplen: number;
-  nanos: boolean;
+  /** pcap timestamps in nanoseconds; undefined: as the first packet's source records them. */
+  nanos: boolean | undefined;
   /** pcap: link type of the header; default the first packet's. */
   linktype: number | undefined;
 }
@@ -77,7 +78,7 @@ export function captureOptions(o: Obj, defaultFormat: Format = 'pcap'): CaptureO
   return {
     format: (o.format as Format | undefined) ?? defaultFormat,
     snaplen: (o.snaplen as number | undefined) ?? 262144,
-    nanos: (o.nanoseconds as boolean | undefined) ?? true,
+    nanos: o.nanoseconds as boolean | undefined,
     linktype: o.linktype as number | undefined,
   };
 }

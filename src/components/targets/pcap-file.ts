@@ -9,6 +9,11 @@
  * truncated back to the last whole record, counted (errors.write) and its packets dropped
  * with reason `error`; the target keeps going with the next batch.
  *
+ * Speed: the write of a batch runs in libuv's thread pool while the pipeline goes on with the
+ * next one (the kernel's copy into the page cache is most of a file target's cost, and it
+ * then uses the second core). One write is in flight at most: the next write(), a rotation
+ * and close() wait for it, and its packets count as `out` when it has completed.
+ *
  * Reload: the pipeline starts the new targets before it closes the old ones. A file this
  * process has already written (the same plain path in the old and new config) is continued,
  * not truncated: pcapng gets a new section (SHB + IDBs), pcap gets more records when its
@@ -60,6 +65,8 @@ export class PcapFileTarget implements Target {
   private openedAny = false;
   /** The latest ctx.nowMs seen: close() dates the last file on the same clock as the others. */
   private lastNowMs = -1;
+  /** The write still in flight (see Speed above), or null. */
+  private pending: Promise<void> | null = null;
 
   constructor(readonly name: string, private readonly o: PcapFileOptions, type = 'pcap_file') {
     this.type = type;
@@ -100,9 +107,11 @@ export class PcapFileTarget implements Target {
   async write(batch: PacketBatch, keep: Uint8Array | null, ctx: BatchContext, weights: Uint32Array | null = null): Promise<void> {
     const now = wallClock(ctx.nowMs);
     this.lastNowMs = now;
-    if (this.fh !== null && now >= this.nextRotateMs) await this.closeFile(now);
     const enc = this.enc;
+    // The encoder writes into the chunk buffer the pending write does not use.
     enc.encode(batch, keep, ctx, weights);
+    await this.settle();
+    if (this.fh !== null && now >= this.nextRotateMs) await this.closeFile(now);
     this.counters.in(enc.inPackets, enc.inBytes);
     this.counters.drop(DropReason.linktype, enc.linktypeDropped, enc.linktypeDroppedBytes);
     if (enc.count > 0) await this.writeRecords(now);
@@ -137,36 +146,52 @@ export class PcapFileTarget implements Target {
     this.counters.drop(DropReason.error, this.enc.count - k, this.enc.bytesOf(k, this.enc.count));
   }
 
-  /** Writes chunk bytes [from, to) holding records [first, end) in one call. */
+  /**
+   * Starts writing chunk bytes [from, to), holding records [first, end), in one call and
+   * returns without waiting for it (see Speed above). The file size moves on at once; a
+   * failed write moves it back.
+   */
   private async writePiece(from: number, to: number, first: number, end: number): Promise<void> {
+    await this.settle();
+    if (to <= from) return;
     const fh = this.fh as fs.promises.FileHandle;
     const n = end - first;
     const bytes = this.enc.bytesOf(first, end);
-    if (to <= from) return;
-    if (!(await this.writeAll(fh, this.enc.buf, from, to - from))) {
-      this.counters.drop(DropReason.error, n, bytes);
-      return;
-    }
+    const at = this.fileSize;
     this.fileSize += to - from;
     this.filePackets += n;
-    this.counters.out(n, bytes);
+    this.pending = this.writeAll(fh, this.enc.buf, from, to - from, at).then((ok) => {
+      if (ok) {
+        this.counters.out(n, bytes);
+        return;
+      }
+      this.counters.drop(DropReason.error, n, bytes);
+      this.fileSize = at;
+      this.filePackets -= n;
+    });
   }
 
-  /** Writes everything or nothing: a failed write is cut back to the last whole record. */
-  private async writeAll(fh: fs.promises.FileHandle, buf: Uint8Array, off: number, len: number): Promise<boolean> {
+  /** Waits for the write in flight, if any. */
+  private async settle(): Promise<void> {
+    if (this.pending === null) return;
+    const p = this.pending;
+    this.pending = null;
+    await p;
+  }
+
+  /** Writes everything or nothing at file offset `at`: a failed write is cut back to `at`. */
+  private async writeAll(fh: fs.promises.FileHandle, buf: Uint8Array, off: number, len: number, at: number): Promise<boolean> {
     let done = 0;
     try {
       while (done < len) {
-        // Synchronous on purpose: one large write per batch costs less than a thread-pool
-        // round trip, and the pipeline waits for it either way (measured: 1.5 s of 8 s idle).
-        const written = fs.writeSync(fh.fd, buf, off + done, len - done, this.fileSize + done);
-        if (written === 0) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
-        done += written;
+        const { bytesWritten } = await fh.write(buf, off + done, len - done, at + done);
+        if (bytesWritten === 0) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+        done += bytesWritten;
       }
       return true;
     } catch {
       this.counters.error('write');
-      if (done > 0) await fh.truncate(this.fileSize).catch(() => this.counters.error('truncate'));
+      if (done > 0) await fh.truncate(at).catch(() => this.counters.error('truncate'));
       return false;
     }
   }
@@ -193,7 +218,7 @@ export class PcapFileTarget implements Target {
     this.filePackets = 0;
     this.openedAny = true;
     this.nextRotateMs = this.o.rotateIntervalMs ? nextBoundary(now, this.o.rotateIntervalMs, this.o.utc) : Infinity;
-    if (header.length > 0 && !(await this.writeAll(this.fh, header, 0, header.length))) {
+    if (header.length > 0 && !(await this.writeAll(this.fh, header, 0, header.length, at))) {
       await this.fh.close().catch(() => undefined);
       this.fh = null;
       return false;
@@ -209,6 +234,7 @@ export class PcapFileTarget implements Target {
   }
 
   private async closeFile(now: number): Promise<void> {
+    await this.settle();
     const fh = this.fh;
     if (fh === null) return;
     this.fh = null;

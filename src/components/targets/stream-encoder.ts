@@ -10,6 +10,15 @@
  *   prefix of records (or none) can always take the head, so no packet ever refers to an
  *   interface its reader has not seen. Interface ids are global to the encoder; `fileHeader()`
  *   repeats every IDB so far, so a new file or a late client sees the same numbering.
+ *
+ * Two chunk buffers alternate: each encode() writes into the one the previous call did not,
+ * so a target may still be writing the last chunk (asynchronously) while it encodes the next.
+ *
+ * Verbatim runs (pcap): a packet read from a little-endian pcap sits in the read buffer right
+ * after its 16-byte record header. When those 16 bytes are exactly the header this encoder
+ * would write, the record is copied as it is, and consecutive such records in one copy (one
+ * memcpy per run instead of a header and a copy per packet). The check is the proof: bytes
+ * that equal the encoding are the encoding, whatever buffer the batch came from.
  */
 import type { PacketBatch } from '../../core/batch.js';
 import { encodePcapHeader, encodePcapRecord, PCAP_RECORD_HEADER_LEN } from '../../formats/pcap.js';
@@ -20,13 +29,19 @@ import type { CaptureOptions } from './config.js';
 export class StreamEncoder {
   readonly format: 'pcap' | 'pcapng';
   readonly snaplen: number;
-  readonly nanos: boolean;
   /** pcap: the link type of the stream, fixed by config or by the first packet. */
   linktype: number | undefined;
+  /**
+   * pcap: nanosecond timestamps, fixed by config or by the first packet's source (a
+   * microsecond capture stays in microseconds, as `tcpdump -r X -w Y` keeps it).
+   */
+  nanos: boolean | undefined;
 
-  /** The last encoded chunk is buf[0 .. pos). Reused by the next encode(). */
+  /** The last encoded chunk is buf[0 .. pos). Stays intact through the next encode(). */
   buf: Uint8Array;
   private view: DataView;
+  /** The other chunk buffer (see the header comment). */
+  private spare: Uint8Array;
   pos = 0;
   /** Bytes of IDBs at the head of the chunk (pcapng; 0 for pcap). */
   headLen = 0;
@@ -53,11 +68,13 @@ export class StreamEncoder {
     this.linktype = opts.linktype;
     this.buf = new Uint8Array(1 << 20);
     this.view = new DataView(this.buf.buffer);
+    this.spare = new Uint8Array(1 << 20);
   }
 
   /** Continues the stream of another encoder (reload): same link type and interface ids. */
   continueFrom(prev: StreamEncoder): void {
     this.linktype = prev.linktype;
+    this.nanos = prev.nanos;
     this.idbs.length = 0;
     this.idbs.push(...prev.idbs);
     this.ifaceIds.clear();
@@ -66,7 +83,7 @@ export class StreamEncoder {
 
   /** The bytes a new file or client starts with, or null while a pcap's link type is unknown. */
   fileHeader(): Uint8Array | null {
-    if (this.format === 'pcap') return this.linktype === undefined ? null : encodePcapHeader(this.linktype, this.snaplen, this.nanos);
+    if (this.format === 'pcap') return this.linktype === undefined ? null : encodePcapHeader(this.linktype, this.snaplen, this.nanos ?? false);
     return Buffer.concat([encodeSectionHeader(), ...this.idbs]);
   }
 
@@ -99,6 +116,10 @@ export class StreamEncoder {
    * (a target that wraps packets counts the bytes it was given, not the wrapped ones).
    */
   encode(batch: PacketBatch, keep: Uint8Array | null, ctx: BatchContext, weights: Uint32Array | null = null): void {
+    const last = this.buf;
+    this.buf = this.spare;
+    this.spare = last;
+    this.view = new DataView(this.buf.buffer);
     this.pos = 0;
     this.headLen = 0;
     this.count = 0;
@@ -112,6 +133,13 @@ export class StreamEncoder {
     }
     if (this.format === 'pcapng') this.describeInterfaces(batch, keep, ctx);
     const pcap = this.format === 'pcap';
+    if (pcap && this.nanos === undefined) this.nanos = this.sourceNanos(batch, keep, ctx);
+    const nanos = this.nanos === true;
+    const src = batch.view;
+    const micro = nanos ? 1 : 1000;
+    /** Source bytes [runFrom, runTo) still to copy to the chunk, ending at this.pos. */
+    let runFrom = 0;
+    let runTo = 0;
     let cum = 0;
     for (let i = 0; i < batch.count; i++) {
       if (keep !== null && keep[i] === 0) continue;
@@ -127,10 +155,35 @@ export class StreamEncoder {
           this.linktypeDroppedBytes += counted;
           continue;
         }
-        next = encodePcapRecord(this.buf, this.view, this.pos, batch, i, this.nanos, this.snaplen);
-        if (next < 0) {
-          this.grow(PCAP_RECORD_HEADER_LEN + caplen);
-          next = encodePcapRecord(this.buf, this.view, this.pos, batch, i, this.nanos, this.snaplen);
+        const off = batch.offset[i];
+        const rec = off - PCAP_RECORD_HEADER_LEN;
+        if (
+          rec >= 0 &&
+          caplen <= this.snaplen &&
+          src.getUint32(rec + 8, true) === caplen &&
+          src.getUint32(rec, true) === batch.tsSec[i] &&
+          src.getUint32(rec + 4, true) === Math.floor(batch.tsNsec[i] / micro) &&
+          src.getUint32(rec + 12, true) === Math.max(batch.wirelen[i], caplen)
+        ) {
+          next = this.pos + PCAP_RECORD_HEADER_LEN + caplen;
+          if (next > this.buf.length) {
+            this.copyRun(batch.data, runFrom, runTo);
+            runFrom = runTo = rec;
+            this.grow(PCAP_RECORD_HEADER_LEN + caplen);
+          }
+          if (rec !== runTo) {
+            this.copyRun(batch.data, runFrom, runTo);
+            runFrom = rec;
+          }
+          runTo = off + caplen;
+        } else {
+          this.copyRun(batch.data, runFrom, runTo);
+          runFrom = runTo = 0;
+          next = encodePcapRecord(this.buf, this.view, this.pos, batch, i, nanos, this.snaplen);
+          if (next < 0) {
+            this.grow(PCAP_RECORD_HEADER_LEN + caplen);
+            next = encodePcapRecord(this.buf, this.view, this.pos, batch, i, nanos, this.snaplen);
+          }
         }
       } else {
         const id = this.ifaceIds.get(batch.iface[i] * 65536 + batch.linktype[i]) as number;
@@ -147,6 +200,21 @@ export class StreamEncoder {
       this.cum[this.count] = cum;
       this.count++;
     }
+    this.copyRun(batch.data, runFrom, runTo);
+  }
+
+  /** Whether the first kept packet's source records nanoseconds; undefined without packets. */
+  private sourceNanos(batch: PacketBatch, keep: Uint8Array | null, ctx: BatchContext): boolean | undefined {
+    for (let i = 0; i < batch.count; i++) {
+      if (keep !== null && keep[i] === 0) continue;
+      return (ctx.interfaceInfo(batch.iface[i], batch.linktype[i]).tsResolution ?? 9) > 6;
+    }
+    return undefined;
+  }
+
+  /** Copies a verbatim run (source bytes [from, to)) to the chunk, ending at this.pos. */
+  private copyRun(data: Uint8Array, from: number, to: number): void {
+    if (to > from) this.buf.set(data.subarray(from, to), this.pos - (to - from));
   }
 
   /** pcapng: one IDB per new (interface, link type) pair of the batch, at the chunk head. */
@@ -171,5 +239,6 @@ export class StreamEncoder {
     bigger.set(this.buf.subarray(0, this.pos));
     this.buf = bigger;
     this.view = new DataView(bigger.buffer);
+    if (this.spare.length < bigger.length) this.spare = new Uint8Array(bigger.length);
   }
 }

@@ -46,5 +46,7 @@ export interface Action {
   readonly counters: ComponentCounters;
   /** True when it rewrites packet bytes (the session then works on its own copy of them). */
   readonly modifiesBytes: boolean;
+  /** True when it changes a packet's columns (offset, length, link type, interface). */
+  readonly editsColumns: boolean;
   apply(batch: PacketBatch, keep: Uint8Array, ctx: BatchContext): void;
 }

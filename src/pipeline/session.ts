@@ -2,7 +2,9 @@
  * A session: sources -> filter -> actions (in order) -> targets. It selects the packets of a
  * source batch that its filter accepts, works on its own copy of them (SessionBatch), lets
  * each action edit or drop, then hands what is left to its targets (or, with `balance`, to
- * one target of the group per flow).
+ * one target of the group per flow). A session that takes a whole batch and whose actions
+ * only drop packets (dedupe, sample, rate_limit, balance) works on the source batch itself:
+ * nothing of it changes, so the copy would be wasted.
  */
 import type { PacketBatch } from '../core/batch.js';
 import { ComponentCounters, DropReason } from '../components/counters.js';
@@ -32,6 +34,8 @@ export class Session {
   private sel = new Uint8Array(0);
   private keep = new Uint8Array(0);
   private readonly work: SessionBatch;
+  /** Whether an action edits bytes or columns: else a whole source batch needs no copy. */
+  private readonly copies: boolean;
   private readonly ctxView: BatchContext;
 
   constructor(spec: SessionSpec, targets: Map<string, Target>, ctx: BatchContext) {
@@ -62,6 +66,7 @@ export class Session {
     this.balance = balance;
     this.needsFlowHash = needsHash;
     this.work = new SessionBatch(8192, this.actions.some((a) => a.modifiesBytes));
+    this.copies = this.actions.some((a) => a.modifiesBytes || a.editsColumns);
     // The session's own context: same pipeline services, its own flow-hash column.
     this.ctxView = Object.create(ctx) as BatchContext;
   }
@@ -117,13 +122,18 @@ export class Session {
     this.counters.in(inPackets, inBytes);
     this.counters.drop(DropReason.filter, inPackets - selected, inBytes - selBytes);
     if (selected === 0) return;
-    const n = this.work.select(src, sel, flowHash);
-    const batch = this.work.batch;
+    const c = this.ctxView;
+    c.nowMs = ctx.nowMs;
+    let batch = src;
+    let n = src.count;
+    c.flowHash = flowHash;
+    if (selected < src.count || this.copies) {
+      n = this.work.select(src, sel, flowHash);
+      batch = this.work.batch;
+      c.flowHash = flowHash !== null ? this.work.flowHash : null;
+    }
     const keep = this.keep;
     keep.fill(1, 0, n);
-    const c = this.ctxView;
-    c.flowHash = flowHash !== null ? this.work.flowHash : null;
-    c.nowMs = ctx.nowMs;
     for (const a of this.actions) a.apply(batch, keep, c);
     let outPackets = 0, outBytes = 0;
     for (let i = 0; i < n; i++) if (keep[i]) {

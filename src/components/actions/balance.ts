@@ -13,6 +13,7 @@ import type { Action, BatchContext, Target } from '../types.js';
 export class BalanceAction implements Action {
   readonly type = 'balance';
   readonly modifiesBytes = false;
+  readonly editsColumns = false;
   readonly counters: ComponentCounters;
   /** Per packet: index into `group` of the chosen target, or 255 for none. */
   choice = new Uint8Array(0);

@@ -27,6 +27,7 @@ const PAYLOAD_HASHED = 64;
 export class DedupeAction implements Action {
   readonly type = 'dedupe';
   readonly modifiesBytes = false;
+  readonly editsColumns = false;
   readonly counters: ComponentCounters;
   private readonly rec = new DecodeRecord();
   private readonly slotEven = new Int32Array(SLOTS);

@@ -25,6 +25,7 @@ export interface MaskOptions {
 export class MaskAction implements Action {
   readonly type = 'mask';
   readonly modifiesBytes = true;
+  readonly editsColumns = false;
   readonly counters: ComponentCounters;
   private readonly rec = new DecodeRecord();
   private readonly pan: CryptoPan | null;

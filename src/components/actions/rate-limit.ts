@@ -11,6 +11,7 @@ import type { Action } from '../types.js';
 export class RateLimitAction implements Action {
   readonly type = 'rate_limit';
   readonly modifiesBytes = false;
+  readonly editsColumns = false;
   readonly counters: ComponentCounters;
   private tokens: number;
   private last = -1;

@@ -11,6 +11,7 @@ import type { Action, BatchContext } from '../types.js';
 export class SampleAction implements Action {
   readonly type = 'sample';
   readonly modifiesBytes = false;
+  readonly editsColumns = false;
   readonly counters: ComponentCounters;
   private seen = 0;
 

@@ -13,6 +13,7 @@ import type { Action } from '../types.js';
 export class SliceAction implements Action {
   readonly type = 'slice';
   readonly modifiesBytes = false;
+  readonly editsColumns = true;
   readonly counters: ComponentCounters;
   private readonly rec = new DecodeRecord();
 

@@ -29,6 +29,7 @@ function mix(h: number, v: number): number {
 export class StripAction implements Action {
   readonly type = 'strip';
   readonly modifiesBytes = true;
+  readonly editsColumns = true;
   readonly counters: ComponentCounters;
   private readonly rec = new DecodeRecord();
 

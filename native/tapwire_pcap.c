@@ -6,6 +6,7 @@
  * (pcap_dispatch with a callback that appends; never one JS callback per packet),
  * statistics, injection, the interface list, and readiness waiting on the event loop.
  * Everything else (decoding, filtering in JS, writing, decapsulation) is TypeScript.
+ * Sending over raw IP (GRE to a tool) is in raw_ip.c, registered with the same module.
  *
  * Event-loop integration: the handle is non-blocking and its selectable fd is watched with
  * a uv_poll (plus a uv_timer so a quiet interface still returns within the timeout). JS
@@ -16,9 +17,9 @@
 #include <node_api.h>
 #include <uv.h>
 #include <pcap/pcap.h>
+#include "raw_ip.h"
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/filter.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -621,9 +622,7 @@ static napi_value OpenSink(napi_env env, napi_callback_info info) {
   int af = family == 6 ? AF_INET6 : AF_INET;
   int fd = kind == 1 ? socket(af, SOCK_RAW, port) : socket(af, SOCK_DGRAM, 0);
   if (fd < 0) return throw_pcap(env, "E_IO", "cannot create the receive socket", strerror(errno));
-  struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
-  struct sock_fprog prog = {1, &drop};
-  setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+  attach_drop_all(fd);
   int rc = 0;
   if (kind != 1) {
     if (af == AF_INET) {
@@ -684,6 +683,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"libVersion", NULL, LibVersion, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof d / sizeof d[0], d);
+  raw_ip_register(env, exports);
   return exports;
 }
 

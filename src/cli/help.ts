@@ -105,6 +105,8 @@ A receiver's mirror sessions can be sources of their own: with
   mirror: { type: vxlan, listen: 0.0.0.0:4789, sessions: { 100: web, 200: db } }
 a session may list  sources: [mirror:web]  (or mirror:vni-300 for an unnamed VNI).
 Target types: pcap_file, stdout, pcap_over_ip, vxlan, geneve, gre, udp, interface.
+gre sends ERSPAN II with  transport: ip  (IPv4 protocol 47 to remote; root or CAP_NET_RAW),
+udp (GRE-in-UDP, RFC 8086) or file (the default: frames for tcpreplay).
 
 Examples:
   tapwire validate examples/span-three-tools.yaml

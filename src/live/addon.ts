@@ -12,6 +12,9 @@ import { ExitCode, TapwireError } from '../core/errors.js';
 /** An opaque libpcap handle owned by the addon. */
 export type NativeHandle = { readonly __native: unique symbol };
 
+/** An opaque raw IP socket owned by the addon (native/raw_ip.c). */
+export type RawIpHandle = { readonly __rawIp: unique symbol };
+
 export interface OpenOptions {
   snaplen?: number;
   promisc?: boolean;
@@ -62,6 +65,11 @@ export interface PcapAddon {
   openSink(family: 4 | 6, kind: 0 | 1, address: string, portOrProtocol: number): number;
   closeFd(fd: number): void;
   libVersion(): string;
+  /** A raw socket for IP protocol `protocol` sending to `remote` (IPv4), optionally from `local` / through `device`. */
+  rawOpen(protocol: number, remote: string, local: string | null, device: string | null): RawIpHandle;
+  /** Sends buf[offset[i], +length[i]) for i < count; status[i] = 0 or the errno. Returns the number sent. */
+  rawSend(h: RawIpHandle, buf: Uint8Array, offset: Uint32Array, length: Uint32Array, count: number, status: Int32Array): number;
+  rawClose(h: RawIpHandle): void;
 }
 
 /** The repository (or installed package) root: dist/src/live/addon.js is three levels down. */
@@ -73,8 +81,10 @@ const root = (() => {
 
 export const ADDON_PATH = process.env.TAPWIRE_PCAP_ADDON ?? path.join(root, 'build', 'Release', 'tapwire_pcap.node');
 
-export const MISSING_ADDON_HELP =
-  "live capture needs tapwire's libpcap addon, which is not built: install libpcap's headers (Debian/Ubuntu: apt-get install libpcap-dev), then rebuild it with `npm rebuild tapwire` (an installed package) or `node scripts/build-addon.mjs` (a source checkout; `npm run build` does it too)";
+/** What to do when the addon is missing; `feature` says what needed it. */
+export function missingAddonHelp(feature = 'live capture'): string {
+  return `${feature} needs tapwire's libpcap addon, which is not built: install libpcap's headers (Debian/Ubuntu: apt-get install libpcap-dev), then rebuild it with \`npm rebuild tapwire\` (an installed package) or \`node scripts/build-addon.mjs\` (a source checkout; \`npm run build\` does it too)`;
+}
 
 let cached: PcapAddon | null = null;
 let loadError: string | null = null;
@@ -99,9 +109,9 @@ export function addonMissingReason(): string | null {
 }
 
 /** The addon, or a TapwireError that names the Debian package and the rebuild step. */
-export function loadAddon(): PcapAddon {
+export function loadAddon(feature?: string): PcapAddon {
   const a = tryLoadAddon();
-  if (a === null) throw new TapwireError('E_UNSUPPORTED', `${MISSING_ADDON_HELP} (${loadError})`, ExitCode.usage);
+  if (a === null) throw new TapwireError('E_UNSUPPORTED', `${missingAddonHelp(feature)} (${loadError})`, ExitCode.usage);
   return a;
 }
 

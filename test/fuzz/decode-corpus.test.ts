@@ -9,7 +9,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseCaptureBytes } from '../../src/formats/index.js';
 import { TapwireError } from '../../src/core/errors.js';
 import { decodePacket } from '../../src/decode/decode.js';
@@ -19,11 +18,10 @@ import { formatTextLine } from '../../src/decode/text.js';
 import { formatJson } from '../../src/decode/json.js';
 import { ProtocolStats } from '../../src/decode/stats.js';
 import { originIdentity } from '../../src/decode/tunnels.js';
+import { fixture, repoRoot } from '../helpers.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..', '..', '..');
 const corpusDir = path.resolve(repoRoot, '..', 'shared', 'corpus');
-const fixtureRoot = path.join(repoRoot, 'test', 'fixtures');
+const fixtureRoot = fixture();
 
 function captures(dir: string, out: string[]): void {
   if (!fs.existsSync(dir)) return;

@@ -7,16 +7,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseZeekTsv } from '../../src/formats/zeek-log.js';
+import { cliPath, fixture } from '../helpers.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..', '..');
-const cli = path.join(repo, 'dist', 'src', 'cli', 'main.js');
-const wiki = path.join(repo, 'test', 'fixtures', 'flow', 'zeek', 'Traces', 'wikipedia.pcap');
+const wiki = fixture('flow', 'zeek', 'Traces', 'wikipedia.pcap');
 
 function tapwire(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, 'flows', ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cliPath, 'flows', ...args], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

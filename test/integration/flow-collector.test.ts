@@ -15,16 +15,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import dgram from 'node:dgram';
-import { fileURLToPath } from 'node:url';
 import { loadCaptureSync } from '../../src/formats/index.js';
 import { decodePacket } from '../../src/decode/decode.js';
 import { FlowAnalyzer } from '../../src/flow/analyzer.js';
 import { FlowExporter } from '../../src/flow/exporter.js';
 import type { FlowRecord } from '../../src/flow/record.js';
+import { fixture } from '../helpers.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..', '..');
-const fixtures = path.join(repo, 'test', 'fixtures', 'flow');
+const fixtures = fixture('flow');
 const CAPTURES = ['zeek/Traces/wikipedia.pcap', 'zeek/Traces/tunnels/vxlan.pcap', 'ipfixprobe/inputs/mixed.pcap'];
 
 function have(cmd: string): boolean {

@@ -10,16 +10,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadCaptureSync } from '../../src/formats/index.js';
 import { decodePacket } from '../../src/decode/decode.js';
 import { FlowAnalyzer } from '../../src/flow/analyzer.js';
 import type { FlowRecord } from '../../src/flow/record.js';
+import { fixture, repoRoot } from '../helpers.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..', '..');
-const corpus = path.resolve(repo, '..', 'shared', 'corpus', 'ipfixprobe');
-const root = fs.existsSync(path.join(corpus, 'outputs', 'basic')) ? corpus : path.join(repo, 'test', 'fixtures', 'flow', 'ipfixprobe');
+const corpus = path.resolve(repoRoot, '..', 'shared', 'corpus', 'ipfixprobe');
+const root = fs.existsSync(path.join(corpus, 'outputs', 'basic')) ? corpus : fixture('flow', 'ipfixprobe');
 
 interface Dir {
   packets: number;

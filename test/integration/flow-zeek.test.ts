@@ -11,7 +11,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadCaptureSync } from '../../src/formats/index.js';
 import { decodePacket } from '../../src/decode/decode.js';
 import { FlowAnalyzer } from '../../src/flow/analyzer.js';
@@ -19,11 +18,10 @@ import { LIKELY_SERVER_UDP, LIKELY_SERVER_TCP } from '../../src/flow/constants.j
 import type { FlowRecord } from '../../src/flow/record.js';
 import { connLogHeader, connLogLine, parseZeekTsv } from '../../src/formats/zeek-log.js';
 import { compareConnRows, COMPARED_FIELDS } from '../../src/flow/zeek-compare.js';
+import { fixture, repoRoot } from '../helpers.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..', '..');
-const corpus = path.resolve(repo, '..', 'shared', 'corpus', 'zeek');
-const fixtures = path.join(repo, 'test', 'fixtures', 'flow', 'zeek');
+const corpus = path.resolve(repoRoot, '..', 'shared', 'corpus', 'zeek');
+const fixtures = fixture('flow', 'zeek');
 const root = fs.existsSync(path.join(corpus, 'TESTS.tsv')) && !process.env.TAPWIRE_FIXTURES_ONLY ? corpus : fixtures;
 
 interface ZeekTest {

@@ -17,16 +17,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadCaptureSync } from '../../src/formats/index.js';
 import { decodePacket } from '../../src/decode/decode.js';
 import { DecodeRecord } from '../../src/decode/record.js';
 import { compileFieldList } from '../../src/decode/fields.js';
+import { fixture, repoRoot } from '../helpers.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-// Compiled to dist/test/integration/: the repository root is three levels up.
-const repoRoot = path.resolve(here, '..', '..', '..');
-const fixtureDir = path.join(repoRoot, 'test', 'fixtures', 'decode');
+const fixtureDir = fixture('decode');
 const corpusDir = path.resolve(repoRoot, '..', 'shared', 'corpus');
 
 const OUT_OF_SCOPE_PREFIXES = ['dns.', 'http.', 'tls.'];

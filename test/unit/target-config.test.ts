@@ -19,6 +19,7 @@ test('valid configs of every target type pass', () => {
   assert.deepEqual(problems('geneve', { remote: '[2001:db8::1]:6081', vni: 5, options: [{ class: 0x0108, type: 1, data: '0011223344556677' }] }), []);
   assert.deepEqual(problems('gre', { path: '/tmp/erspan.pcap', remote: '10.0.0.2', local: '10.0.0.1', session_id: 12, vlan: 5 }), []);
   assert.deepEqual(problems('gre', { transport: 'udp', remote: 'collector:4754', session_id: 1, source_ports: 4 }), []);
+  assert.deepEqual(problems('gre', { transport: 'ip', remote: '10.0.0.9', local: '10.0.0.1', interface: 'eth1', session_id: 12, vlan: 5, mtu: 9000 }), []);
   assert.deepEqual(problems('udp', { remote: '127.0.0.1:514', payload: 'frame' }), []);
 });
 
@@ -49,6 +50,16 @@ test('every problem of a config is reported at once with its path', () => {
     'targets.gre.path: unknown key (expected one of: type, name, remote, mtu, source_ports, queue_bytes, transport, session_id, vlan)',
     'targets.gre.session_id: must be at most 1023, got 2000',
   ]);
+  assert.deepEqual(problems('gre', { transport: 'ip', remote: 'tool.example', local: '10.0.0.1/24', interface: 'a-very-long-interface', mtu: 100, path: 'x.pcap', vlan: -1 }), [
+    'targets.gre.path: unknown key (expected one of: type, name, transport, session_id, vlan, remote, local, interface, mtu)',
+    "targets.gre.remote: must be an IPv4 address (ERSPAN is written over IPv4), got 'tool.example'",
+    "targets.gre.local: must be an IPv4 address (ERSPAN is written over IPv4), got '10.0.0.1/24'",
+    'targets.gre.mtu: must be at least 576, got 100',
+    "targets.gre.interface: must be an interface name of 1-15 bytes, got 'a-very-long-interface'",
+    'targets.gre.session_id: is required',
+    'targets.gre.vlan: must be at least 0, got -1',
+  ]);
+  assert.deepEqual(problems('gre', { transport: 'tcp', remote: '10.0.0.9', session_id: 1 }), ["targets.gre.transport: must be one of file, udp, ip, got 'tcp'", 'targets.gre.path: is required']);
   assert.deepEqual(problems('pcap_over_ip', { client_queue_bytes: 10 }), ['targets.pcap_over_ip.listen: is required', 'targets.pcap_over_ip.client_queue_bytes: must be at least 64k (one packet must fit), got 10']);
   assert.deepEqual(problems('udp', { remote: '1.2.3.4', payload: 'l7' }), ["targets.udp.remote: must be host:port, got '1.2.3.4'", "targets.udp.payload: must be one of l4, frame, got 'l7'"]);
 });

@@ -5,6 +5,7 @@
  * and counted (queue_full), never buffered without limit.
  */
 import { PacketBatch } from '../../core/batch.js';
+import { WakeSignal } from '../../core/signal.js';
 
 interface Slot {
   batch: PacketBatch;
@@ -17,7 +18,7 @@ export class DatagramQueue {
   private readonly ready: Slot[] = [];
   private filling: Slot | null;
   private held: Slot | null = null;
-  private wake: (() => void) | null = null;
+  private readonly signal = new WakeSignal();
   private stopped = false;
   /** The batch the last append() went to. */
   batch: PacketBatch;
@@ -40,7 +41,7 @@ export class DatagramQueue {
     if (s !== null && (s.batch.count >= s.batch.capacity || s.pos + len > s.buf.length)) {
       this.ready.push(s);
       s = this.filling = null;
-      this.signal();
+      this.signal.notify();
     }
     if (s === null) s = this.filling = this.free.pop() ?? null;
     if (s === null || len > s.buf.length) {
@@ -56,7 +57,7 @@ export class DatagramQueue {
     b.wirelen[i] = len;
     s.pos += len;
     this.batch = b;
-    this.signal();
+    this.signal.notify();
     return i;
   }
 
@@ -101,20 +102,12 @@ export class DatagramQueue {
         this.held = s;
         return s.batch;
       }
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-
-  private signal(): void {
-    const w = this.wake;
-    if (w !== null) {
-      this.wake = null;
-      w();
+      await this.signal.wait();
     }
   }
 
   stop(): void {
     this.stopped = true;
-    this.signal();
+    this.signal.notify();
   }
 }

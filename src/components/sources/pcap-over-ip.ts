@@ -13,6 +13,7 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PacketBatch } from '../../core/batch.js';
+import { WakeSignal } from '../../core/signal.js';
 import { PcapParser } from '../../formats/pcap.js';
 import type { InterfaceInfo } from '../../formats/types.js';
 import { checkKeys, duration, Problems, type Obj } from '../../pipeline/problems.js';
@@ -32,7 +33,7 @@ export class PcapOverIpSource implements Source {
   connections = 0;
   private stopped = false;
   private socket: net.Socket | null = null;
-  private wake: (() => void) | null = null;
+  private readonly signal = new WakeSignal();
 
   constructor(readonly name: string, readonly remote: Endpoint, readonly maxBackoffMs = 30000) {
     this.counters = new ComponentCounters('source', name, this.type);
@@ -69,7 +70,7 @@ export class PcapOverIpSource implements Source {
         end += chunk.length;
         this.bytesRead += chunk.length;
         if (end - start > 1 << 20) sock.pause();
-        this.signal();
+        this.signal.notify();
       });
       sock.on('connect', () => {
         this.connections++;
@@ -80,7 +81,7 @@ export class PcapOverIpSource implements Source {
       });
       sock.on('close', () => {
         ended = true;
-        this.signal();
+        this.signal.notify();
       });
       const parser = new PcapParser(`${this.remote.host}:${this.remote.port}`);
       let view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -108,30 +109,22 @@ export class PcapOverIpSource implements Source {
         if (start === end) start = end = 0;
         if (sock.isPaused()) sock.resume();
         if (ended) break;
-        await new Promise<void>((resolve) => (this.wake = resolve));
+        await this.signal.wait();
       }
       sock.destroy();
       this.socket = null;
       if (this.stopped) break;
       if (failure) this.counters.error(`connect:${failure}`);
       this.counters.error('reconnect');
-      await Promise.race([sleep(backoff), new Promise<void>((resolve) => (this.wake = resolve))]);
+      await Promise.race([sleep(backoff), this.signal.wait()]);
       backoff = Math.min(backoff * 2, this.maxBackoffMs);
-    }
-  }
-
-  private signal(): void {
-    const w = this.wake;
-    if (w !== null) {
-      this.wake = null;
-      w();
     }
   }
 
   stop(): void {
     this.stopped = true;
     this.socket?.destroy();
-    this.signal();
+    this.signal.notify();
   }
 }
 

@@ -3,35 +3,47 @@
  * collectors and Linux `erspan` devices take: [GRE S=1, 0x88be, sequence][ERSPAN II: session
  * id, vlan, T][inner Ethernet frame].
  *
- * Transmission, two ways, because Node has no raw IP sockets (GRE is IP protocol 47, not UDP)
- * and the libpcap injection addon belongs to a later issue:
+ * Transmission, three ways:
+ * - `transport: ip`: live, as IPv4 protocol 47 to `remote` (optionally from `local`, through
+ *   `interface`), what a switch's ERSPAN session sends. Node has no raw IP sockets, so the
+ *   native addon opens one (socket(AF_INET, SOCK_RAW, IPPROTO_GRE)) and the kernel writes
+ *   the IPv4 header; needs root or CAP_NET_RAW and the addon (gre-ip.ts).
  * - `transport: file` (default): complete frames
  *     [Ethernet 02:..:01 -> 02:..:02][IPv4 local -> remote, proto 47][GRE][ERSPAN II][frame]
  *   go to a capture file (`path`, with everything pcap_file offers: rotation, ring, retention,
  *   on_close). `tcpreplay -i eth0 FILE` (or an on_close hook running it) puts them on the
- *   wire unchanged; tshark decodes them as ERSPAN.
+ *   wire unchanged; tshark decodes them as ERSPAN. Needs no privileges.
  * - `transport: udp`: GRE-in-UDP (RFC 8086) to `remote` (default port 4754), sent live with
  *   node:dgram and the same source-port-per-flow pool as vxlan / geneve. A Linux receiver
  *   takes it with `ip fou add port 4754 ipproto 47` in front of an erspan device; tshark
- *   decodes udp port 4754 as GRE.
+ *   decodes udp port 4754 as GRE. Needs no privileges.
+ *
+ *   ids:
+ *     type: gre
+ *     transport: ip
+ *     remote: 10.0.0.9        # the tool's IPv4 address
+ *     local: 10.0.0.1         # optional source address
+ *     interface: eth1         # optional: send through this interface only
+ *     session_id: 12
  *
  * The GRE sequence number counts every packet the target encapsulates (RFC 2890), so a
- * receiver can see loss. MTU: the outer IP packet is kept within `mtu` by cutting the inner
- * frame; the ERSPAN T bit then says it was cut, and the count of cut packets is in
- * `counters.errors` under `truncated`. Packets that have no Ethernet form are dropped with
- * reason linktype (see inner-frame.ts). Counted bytes are those of the packets as given to
- * the target, not the wrapped ones.
+ * receiver can see loss. MTU (default 1500): the outer IP packet is kept within `mtu` by
+ * cutting the inner frame; the ERSPAN T bit then says it was cut, and the count of cut
+ * packets is in `counters.errors` under `truncated`. Packets that have no Ethernet form are
+ * dropped with reason linktype (see inner-frame.ts). Counted bytes are those of the packets
+ * as given to the target, not the wrapped ones.
  */
 import net from 'node:net';
 import { PacketBatch } from '../../core/batch.js';
 import { LinkType } from '../../core/linktypes.js';
-import { num, str, type Obj, type Problems } from '../../pipeline/problems.js';
+import { checkKeys, num, str, type Obj, type Problems } from '../../pipeline/problems.js';
 import { encodeErspanII, ERSPAN_II_HEADER_LENGTH } from '../../protocols/erspan.js';
 import { encodeEthernet, ETHERNET_HEADER_LENGTH, EtherType } from '../../protocols/ethernet.js';
 import { encodeGre } from '../../protocols/gre.js';
 import { encodeIpv4, IPV4_MIN_HEADER_LENGTH } from '../../protocols/ipv4.js';
 import { DropReason } from '../counters.js';
 import type { BatchContext, Target } from '../types.js';
+import { GreIpTarget } from './gre-ip.js';
 import { ethernetShape, FrameShape, writeInnerFrame } from './inner-frame.js';
 import { PcapFileTarget, pcapFileOptions, validatePcapFile } from './pcap-file.js';
 import { udpTunnelOptions, UdpTunnelTarget, validateUdpTunnel, type TunnelHeader } from './udp-tunnel.js';
@@ -168,17 +180,26 @@ function ipv4(o: Obj, key: string, path: string, p: Problems, required: boolean)
 }
 
 const COMMON_KEYS = ['transport', 'session_id', 'vlan'];
+/** Linux interface names are at most 15 bytes (IFNAMSIZ - 1). */
+const MAX_INTERFACE_NAME = 15;
+
+function interfaceName(o: Obj, path: string, p: Problems): void {
+  const dev = str(o, 'interface', path, p);
+  if (dev !== undefined && (dev === '' || Buffer.byteLength(dev) > MAX_INTERFACE_NAME)) p.add(`${path}.interface`, `must be an interface name of 1-${MAX_INTERFACE_NAME} bytes, got '${dev}'`);
+}
 
 export const gre = {
   validate(o: Obj, path: string, p: Problems): void {
-    const transport = str(o, 'transport', path, p, { choices: ['file', 'udp'] }) ?? 'file';
+    const transport = str(o, 'transport', path, p, { choices: ['file', 'udp', 'ip'] }) ?? 'file';
     if (transport === 'udp') {
       validateUdpTunnel(o, path, p, COMMON_KEYS, false);
     } else {
-      validatePcapFile(o, path, p, [...COMMON_KEYS, 'remote', 'local', 'mtu']);
+      if (transport === 'ip') checkKeys(o, path, ['type', 'name', ...COMMON_KEYS, 'remote', 'local', 'interface', 'mtu'], p);
+      else validatePcapFile(o, path, p, [...COMMON_KEYS, 'remote', 'local', 'mtu']);
       ipv4(o, 'remote', path, p, true);
       ipv4(o, 'local', path, p, false);
       num(o, 'mtu', path, p, { integer: true, min: 576, max: 65535 });
+      if (transport === 'ip') interfaceName(o, path, p);
     }
     num(o, 'session_id', path, p, { required: true, integer: true, min: 0, max: 1023 });
     num(o, 'vlan', path, p, { integer: true, min: 0, max: 4095 });
@@ -186,10 +207,12 @@ export const gre = {
   create(name: string, o: Obj): Target {
     const header = new ErspanHeader(o.session_id as number, (o.vlan as number | undefined) ?? 0);
     if (o.transport === 'udp') return new UdpTunnelTarget(name, 'gre', udpTunnelOptions(o, GRE_IN_UDP_PORT), header);
+    const mtu = (o.mtu as number | undefined) ?? 1500;
+    if (o.transport === 'ip') return new GreIpTarget(name, header, { remote: o.remote as string, local: o.local as string | undefined, device: o.interface as string | undefined, mtu });
     const ip = {
       src: ipv4Number((o.local as string | undefined) ?? '127.0.0.1'),
       dst: ipv4Number(o.remote as string),
-      mtu: (o.mtu as number | undefined) ?? 1500,
+      mtu,
     };
     return new GreTarget(name, header, ip, pcapFileOptions(o));
   },

@@ -35,5 +35,6 @@ export { PcapOverIpTarget } from './pcap-over-ip.js';
 export { StdoutTarget } from './stdout.js';
 export { UdpTunnelTarget } from './udp-tunnel.js';
 export { GreTarget } from './gre.js';
+export { GreIpTarget } from './gre-ip.js';
 export { UdpTarget } from './udp.js';
 export { InterfaceTarget } from './interface.js';

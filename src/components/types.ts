@@ -6,11 +6,14 @@
 import type { PacketBatch } from '../core/batch.js';
 import type { ComponentCounters } from './counters.js';
 import type { OriginTable } from '../pipeline/origins.js';
+import type { PacketShapes } from '../pipeline/packet-shapes.js';
 
 /** What a target or action may need to know about the packets beyond their bytes. */
 export interface BatchContext {
   /** Symmetric flow hash of each packet (both directions equal), or null when not computed. */
   flowHash: Uint32Array | null;
+  /** Decoded header positions of each packet (packet-shapes.ts), or null: decode yourself. */
+  shapes: PacketShapes | null;
   /**
    * Describes interface `iface` of the batch: name and origin identity for pcapng IDBs, and
    * the timestamp resolution its source records (6 = µs, 9 = ns), for pcap output.
@@ -48,5 +51,7 @@ export interface Action {
   readonly modifiesBytes: boolean;
   /** True when it changes a packet's columns (offset, length, link type, interface). */
   readonly editsColumns: boolean;
+  /** True when it reads ctx.shapes: the pipeline then decodes each packet once for all. */
+  readonly readsShapes?: boolean;
   apply(batch: PacketBatch, keep: Uint8Array, ctx: BatchContext): void;
 }

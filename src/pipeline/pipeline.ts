@@ -13,6 +13,7 @@ import { DecodeRecord } from '../decode/record.js';
 import type { BrokerConfig } from './config.js';
 import { computeFlowHashes } from './flow-hash.js';
 import { OriginTable, SourceInterfaces } from './origins.js';
+import { PacketShapes } from './packet-shapes.js';
 
 /** Origins a worker finds itself (strip) are numbered from here, clear of the main thread's. */
 const WORKER_ORIGIN_IDS = 1 << 20;
@@ -23,11 +24,13 @@ class Wiring {
   readonly targets: Map<string, Target>;
   readonly sessions: Session[];
   readonly needsFlowHash: boolean;
+  readonly needsShapes: boolean;
 
   constructor(config: BrokerConfig, ctx: BatchContext, worker?: number) {
     this.targets = new Map(Object.entries(config.targets).map(([name, o]) => [name, TARGET_TYPES[o.type as string].create(name, resolvePaths(o, config.baseDir, worker))]));
     this.sessions = config.sessions.map((s) => new Session(s, this.targets, ctx));
     this.needsFlowHash = this.sessions.some((s) => s.needsFlowHash);
+    this.needsShapes = this.sessions.some((s) => s.needsShapes);
   }
 }
 
@@ -54,6 +57,7 @@ export class Pipeline {
   private readonly worker: number | undefined;
   private readonly rec = new DecodeRecord();
   private flowHash = new Uint32Array(0);
+  private shapes = new PacketShapes(0);
   private claimed = new Uint8Array(0);
   private busy: Promise<void> = Promise.resolve();
   readonly ctx: BatchContext;
@@ -70,6 +74,7 @@ export class Pipeline {
     this.ifaces = new SourceInterfaces(this.origins);
     this.ctx = {
       flowHash: null,
+      shapes: null,
       origins: this.origins,
       nowMs: Date.now(),
       interfaceInfo: (iface: number) => {
@@ -122,17 +127,35 @@ export class Pipeline {
   private async process(batch: PacketBatch, source: Source, index: number): Promise<void> {
     this.ifaces.renumber(batch, source, index);
     let hash: Uint32Array | null = null;
-    if (this.wiring.needsFlowHash) {
+    let shapes: PacketShapes | null = null;
+    if (this.wiring.needsShapes) {
+      // The decode the actions need gives the flow hash too.
+      shapes = this.computeShapes(batch);
+      hash = shapes.hash;
+    } else if (this.wiring.needsFlowHash) {
       if (this.flowHash.length < batch.count) this.flowHash = new Uint32Array(batch.capacity);
       computeFlowHashes(batch, this.rec, this.flowHash);
       hash = this.flowHash;
     }
-    await this.dispatch(batch, source.name, hash);
+    await this.dispatch(batch, source.name, hash, shapes);
   }
 
-  /** Passes a batch (interfaces already numbered) through the sessions that take its source. */
-  async dispatch(batch: PacketBatch, sourceName: string, hash: Uint32Array | null): Promise<void> {
+  /** Decodes each packet of the batch once for every session (see packet-shapes.ts). */
+  private computeShapes(batch: PacketBatch): PacketShapes {
+    if (this.shapes.capacity < batch.count) this.shapes = new PacketShapes(batch.capacity);
+    this.shapes.compute(batch, this.rec);
+    return this.shapes;
+  }
+
+  /**
+   * Passes a batch (interfaces already numbered) through the sessions that take its source.
+   * `hash` may come from elsewhere (the main thread of a sharded pipeline); `shapes` are
+   * computed here when the sessions need them and the caller has none.
+   */
+  async dispatch(batch: PacketBatch, sourceName: string, hash: Uint32Array | null, shapes: PacketShapes | null = null): Promise<void> {
     if (batch.count > 0 && batch.tsSec[0] >= 0) this.ctx.nowMs = batch.tsSec[0] * 1000 + batch.tsNsec[0] / 1e6;
+    if (shapes === null && this.wiring.needsShapes) shapes = this.computeShapes(batch);
+    this.ctx.shapes = shapes;
     let claimed: Uint8Array | null = null;
     if (this.config.match === 'first') {
       if (this.claimed.length < batch.count) this.claimed = new Uint8Array(batch.capacity);

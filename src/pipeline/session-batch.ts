@@ -5,23 +5,28 @@
  * copies the selected packets' bytes into its own buffer first (copy on write, per session).
  */
 import { PacketBatch } from '../core/batch.js';
+import { PacketShapes } from './packet-shapes.js';
 
 export class SessionBatch {
   batch: PacketBatch;
   /** Flow hash of each selected packet (copied from the source's column). */
   flowHash: Uint32Array;
+  /** Decoded header positions of each selected packet (copied when the source has them). */
+  shapes: PacketShapes;
   private own: Uint8Array = new Uint8Array(0);
 
   constructor(capacity: number, private readonly ownsBytes: boolean) {
     this.batch = new PacketBatch(capacity);
     this.flowHash = new Uint32Array(capacity);
+    this.shapes = new PacketShapes(capacity);
   }
 
   /** Copies the packets of `src` whose `sel[i]` is set; returns how many. */
-  select(src: PacketBatch, sel: Uint8Array, srcHash: Uint32Array | null): number {
+  select(src: PacketBatch, sel: Uint8Array, srcHash: Uint32Array | null, srcShapes: PacketShapes | null): number {
     if (this.batch.capacity < src.count) {
       this.batch = new PacketBatch(src.capacity);
       this.flowHash = new Uint32Array(src.capacity);
+      this.shapes = new PacketShapes(src.capacity);
     }
     const b = this.batch;
     let bytes = 0;
@@ -53,11 +58,13 @@ export class SessionBatch {
       b.flags[n] = src.flags[i];
       b.number[n] = src.number[i];
       if (srcHash !== null) this.flowHash[n] = srcHash[i];
+      if (srcShapes !== null) this.shapes.copyFrom(srcShapes, i, n);
       const c = src.comments?.get(i);
       if (c) for (const text of c) b.addComment(n, text);
       n++;
     }
     b.count = n;
+    this.shapes.count = n;
     return n;
   }
 }

@@ -30,6 +30,8 @@ export class Session {
   readonly targets: Target[];
   readonly balance: BalanceAction | null;
   readonly needsFlowHash: boolean;
+  /** Whether an action reads decoded header positions (ctx.shapes). */
+  readonly needsShapes: boolean;
   private readonly filter: FilterByLinktype | null;
   private sel = new Uint8Array(0);
   private keep = new Uint8Array(0);
@@ -65,6 +67,7 @@ export class Session {
     });
     this.balance = balance;
     this.needsFlowHash = needsHash;
+    this.needsShapes = this.actions.some((a) => a.readsShapes === true);
     this.work = new SessionBatch(8192, this.actions.some((a) => a.modifiesBytes));
     this.copies = this.actions.some((a) => a.modifiesBytes || a.editsColumns);
     // The session's own context: same pipeline services, its own flow-hash column.
@@ -127,14 +130,19 @@ export class Session {
     let batch = src;
     let n = src.count;
     c.flowHash = flowHash;
+    c.shapes = ctx.shapes;
     if (selected < src.count || this.copies) {
-      n = this.work.select(src, sel, flowHash);
+      n = this.work.select(src, sel, flowHash, ctx.shapes);
       batch = this.work.batch;
       c.flowHash = flowHash !== null ? this.work.flowHash : null;
+      c.shapes = ctx.shapes !== null ? this.work.shapes : null;
     }
     const keep = this.keep;
     keep.fill(1, 0, n);
-    for (const a of this.actions) a.apply(batch, keep, c);
+    for (const a of this.actions) {
+      a.apply(batch, keep, c);
+      if (a.editsColumns) c.shapes = null; // positions moved: later actions decode themselves
+    }
     let outPackets = 0, outBytes = 0;
     for (let i = 0; i < n; i++) if (keep[i]) {
       outPackets++;

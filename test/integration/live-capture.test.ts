@@ -191,7 +191,7 @@ test('interface target injects into a veth; tcpdump on the far side sees the sam
     const target = new InterfaceTarget('span', v.outer);
     await target.start();
     const reader = await openCapture(fixture('captures', 'wikipedia.pcap'));
-    const ctx = { flowHash: null, interfaceInfo: () => ({}), origins: new OriginTable(), nowMs: 0 };
+    const ctx = { flowHash: null, shapes: null, interfaceInfo: () => ({}), origins: new OriginTable(), nowMs: 0 };
     for await (const batch of reader.batches()) await target.write(batch, null, ctx);
     await target.close();
     const t = target.counters;

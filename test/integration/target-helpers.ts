@@ -14,6 +14,7 @@ import { OriginTable } from '../../src/pipeline/origins.js';
 export function ctxFor(opts: { nowMs?: number; flowHash?: Uint32Array | null; names?: (iface: number) => { name?: string; description?: string } } = {}): BatchContext {
   return {
     flowHash: opts.flowHash ?? null,
+    shapes: null,
     interfaceInfo: opts.names ?? ((i) => ({ name: `if${i}` })),
     origins: new OriginTable(),
     nowMs: opts.nowMs ?? Date.now(),

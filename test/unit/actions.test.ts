@@ -18,7 +18,7 @@ import { checksumsOk, frame } from '../packet-builder.js';
 import { fixture } from '../helpers.js';
 
 function ctx(flowHash: Uint32Array | null = null): BatchContext {
-  return { flowHash, origins: new OriginTable(), nowMs: 0, interfaceInfo: () => ({ name: 'span' }) };
+  return { flowHash, shapes: null, origins: new OriginTable(), nowMs: 0, interfaceInfo: () => ({ name: 'span' }) };
 }
 
 /** Applies an action through its interface, as a session does. */

@@ -14,11 +14,11 @@
  */
 import type { PacketBatch } from '../../core/batch.js';
 import { fmix32 } from '../../core/hash.js';
-import { decodePacket } from '../../decode/decode.js';
-import { DecodeRecord, Layer } from '../../decode/record.js';
+import { Layer } from '../../decode/record.js';
+import { ShapeDecoder } from '../../pipeline/packet-shapes.js';
 import { checkKeys, duration, Problems, type Obj } from '../../pipeline/problems.js';
 import { ComponentCounters, DropReason } from '../counters.js';
-import type { Action } from '../types.js';
+import type { Action, BatchContext } from '../types.js';
 
 const SLOTS = 1 << 16;
 /** Payload bytes hashed when a transport checksum covers the rest. */
@@ -28,8 +28,9 @@ export class DedupeAction implements Action {
   readonly type = 'dedupe';
   readonly modifiesBytes = false;
   readonly editsColumns = false;
+  readonly readsShapes = true;
   readonly counters: ComponentCounters;
-  private readonly rec = new DecodeRecord();
+  private readonly decoder = new ShapeDecoder();
   private readonly slotEven = new Int32Array(SLOTS);
   private readonly slotOdd = new Int32Array(SLOTS);
   private readonly slotLen = new Uint32Array(SLOTS);
@@ -41,29 +42,29 @@ export class DedupeAction implements Action {
     this.windowSec = windowMs / 1000;
   }
 
-  apply(batch: PacketBatch, keep: Uint8Array): void {
+  apply(batch: PacketBatch, keep: Uint8Array, ctx: BatchContext): void {
     let n = 0, bytes = 0, dropped = 0, droppedBytes = 0;
     const { data, view } = batch;
-    const rec = this.rec;
+    const shapes = ctx.shapes ?? this.decoder.decode(batch);
     for (let i = 0; i < batch.count; i++) {
       if (!keep[i]) continue;
       n++;
       bytes += batch.caplen[i];
-      decodePacket(batch, i, rec);
-      let end = batch.offset[i] + batch.caplen[i];
-      let start = batch.offset[i];
-      if (rec.l4 >= 0 && rec.payloadLength > PAYLOAD_HASHED && this.checksummed(batch, rec)) {
+      const off = batch.offset[i];
+      let end = off + batch.caplen[i];
+      let start = off;
+      if (shapes.l4[i] >= 0 && shapes.payloadLength[i] > PAYLOAD_HASHED && checksummed(view, off + shapes.l4[i], shapes.l4Type[i], end)) {
         // The transport checksum already summarises the payload: hashing the headers, the
         // first payload bytes and the length is as discriminating and far cheaper.
-        end = rec.payloadStart + PAYLOAD_HASHED;
+        end = off + shapes.payload[i] + PAYLOAD_HASHED;
       }
       // The 32-bit word (from `start`) holding the bytes a second tap point changes, and the
       // mask that clears them: IPv4 TTL and header checksum, IPv6 hop limit.
       let maskAt = -1;
       let mask = -1;
-      if (rec.l3 >= 0) {
-        start = rec.layerStart[rec.l3];
-        if (rec.layerType[rec.l3] === Layer.IPV4) {
+      if (shapes.l3[i] >= 0) {
+        start = off + shapes.l3[i];
+        if (shapes.l3Type[i] === Layer.IPV4) {
           maskAt = start + 8;
           mask = 0x00ff0000; // keep only the protocol byte of TTL|proto|checksum
         } else {
@@ -113,14 +114,13 @@ export class DedupeAction implements Action {
     this.counters.drop(DropReason.dedupe, dropped, droppedBytes);
   }
 
-  /** True when the innermost TCP/UDP/ICMP header carries a checksum over its payload. */
-  private checksummed(batch: PacketBatch, rec: DecodeRecord): boolean {
-    const t = rec.layerType[rec.l4];
-    const l4 = rec.layerStart[rec.l4];
-    if (t === Layer.TCP) return l4 + 18 <= rec.end;
-    if (t === Layer.UDP) return l4 + 8 <= rec.end && batch.view.getUint16(l4 + 6) !== 0;
-    return t === Layer.ICMP || t === Layer.ICMPV6;
-  }
+}
+
+/** True when the transport header (type `t` at `l4`) carries a checksum over its payload. */
+function checksummed(view: DataView, l4: number, t: number, end: number): boolean {
+  if (t === Layer.TCP) return l4 + 18 <= end;
+  if (t === Layer.UDP) return l4 + 8 <= end && view.getUint16(l4 + 6) !== 0;
+  return t === Layer.ICMP || t === Layer.ICMPV6;
 }
 
 export const dedupe = {

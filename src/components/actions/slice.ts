@@ -4,24 +4,26 @@
  * stays in the record (wirelen), as with tcpdump -s.
  */
 import type { PacketBatch } from '../../core/batch.js';
-import { decodePacket } from '../../decode/decode.js';
-import { DecodeRecord } from '../../decode/record.js';
+import { ShapeDecoder, type PacketShapes } from '../../pipeline/packet-shapes.js';
 import { checkKeys, num, type Obj, type Problems } from '../../pipeline/problems.js';
 import { ComponentCounters } from '../counters.js';
-import type { Action } from '../types.js';
+import type { Action, BatchContext } from '../types.js';
 
 export class SliceAction implements Action {
   readonly type = 'slice';
   readonly modifiesBytes = false;
   readonly editsColumns = true;
+  readonly readsShapes = true;
   readonly counters: ComponentCounters;
-  private readonly rec = new DecodeRecord();
+  private readonly decoder = new ShapeDecoder();
 
   constructor(readonly name: string, private readonly bytes: number | undefined, private readonly payloadBytes: number | undefined) {
     this.counters = new ComponentCounters('action', name, this.type);
   }
 
-  apply(batch: PacketBatch, keep: Uint8Array): void {
+  apply(batch: PacketBatch, keep: Uint8Array, ctx: BatchContext): void {
+    let shapes: PacketShapes | null = null;
+    if (this.payloadBytes !== undefined) shapes = ctx.shapes ?? this.decoder.decode(batch);
     let n = 0;
     let inBytes = 0;
     let outBytes = 0;
@@ -30,17 +32,14 @@ export class SliceAction implements Action {
       n++;
       inBytes += batch.caplen[i];
       let limit = this.bytes ?? batch.caplen[i];
-      if (this.payloadBytes !== undefined) {
-        decodePacket(batch, i, this.rec);
-        const headersEnd = this.rec.l4 >= 0 ? this.rec.payloadStart : this.rec.layerCount > 0 ? this.rec.layerEnd[this.rec.layerCount - 1] : batch.offset[i];
-        limit = Math.min(limit, headersEnd - batch.offset[i] + this.payloadBytes);
-      }
+      if (shapes !== null) limit = Math.min(limit, shapes.headersEnd[i] + (this.payloadBytes as number));
       if (batch.caplen[i] > limit) batch.caplen[i] = limit;
       outBytes += batch.caplen[i];
     }
     this.counters.in(n, inBytes);
     this.counters.out(n, outBytes);
   }
+
 }
 
 export const slice = {

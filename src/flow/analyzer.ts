@@ -21,7 +21,8 @@ import { DEFAULT_TIMEOUTS, EndReason, LIKELY_SERVER_TCP, LIKELY_SERVER_UDP, TcpS
 import { KeyScratch, KEY_WORDS } from './key.js';
 import { FlowStore, MAX_PARENTS } from './store.js';
 import { TcpMachine, TH } from './tcp.js';
-import { IpInfo, IpReject, parseIp, icmpPort, onesSumWide, pseudoSum, transportChecksumOk } from './ip.js';
+import { IpInfo, IpReject, parseIp, icmpPort, pseudoSum } from './ip.js';
+import { PayloadSums } from './checksum.js';
 import { addHistory, C, checkHistory, historyString, scaledHistory } from './history.js';
 import { addrString, makeUid, transportName, type FlowRecord } from './record.js';
 import { communityId } from './community-id.js';
@@ -51,6 +52,8 @@ export interface FlowAnalyzerOptions {
    * on UDP ports other than the decoder's defaults.
    */
   plainFastPath?: boolean;
+  /** Sum payload checksums in WebAssembly where available (default true; tests compare). */
+  wasmChecksums?: boolean;
 }
 
 /** Counters, bumped as plain numbers (per packet increments of a number field are cheap). */
@@ -87,6 +90,7 @@ export class FlowAnalyzer {
   private readonly ip = new IpInfo();
   private readonly rec = new DecodeRecord();
   private readonly frags = new FragmentTracker();
+  private readonly sums: PayloadSums;
   private readonly icmpHolder = { oneWay: false };
   private readonly serverTcp = new Uint8Array(65536);
   private readonly serverUdp = new Uint8Array(65536);
@@ -123,18 +127,39 @@ export class FlowAnalyzer {
     for (const p of opts.likelyServerTcp ?? LIKELY_SERVER_TCP) this.serverTcp[p] = 1;
     for (const p of opts.likelyServerUdp ?? LIKELY_SERVER_UDP) this.serverUdp[p] = 1;
     this.visit = (s: number) => this.onTimer(s);
+    this.sums = new PayloadSums(opts.wasmChecksums ?? true);
   }
 
-  /** Decodes and meters every packet of the batch (needs the `decode` option). */
-  addBatch(batch: PacketBatch): void {
+  /**
+   * Decodes and meters every packet of the batch (needs the `decode` option), or only those
+   * `select` admits. The batch's bytes are copied once into the checksum module's memory, so
+   * each packet's checksum needs no copy of its own.
+   */
+  addBatch(batch: PacketBatch, select?: (batch: PacketBatch, i: number) => boolean): void {
     const decode = this.decode;
     if (!decode) throw new Error('FlowAnalyzer.addBatch needs the decode option; or call addPacket with a decoded record');
     const rec = this.rec;
     const fast = this.plainFastPath;
-    for (let i = 0; i < batch.count; i++) {
-      if (fast && this.addPlain(batch, i)) continue;
-      decode(batch, i, rec);
-      this.addPacket(batch, i, rec);
+    const n = batch.count;
+    if (!this.skipChecksums && n > 0) {
+      let lo = Infinity;
+      let hi = 0;
+      for (let i = 0; i < n; i++) {
+        const o = batch.offset[i];
+        if (o < lo) lo = o;
+        if (o + batch.caplen[i] > hi) hi = o + batch.caplen[i];
+      }
+      this.sums.load(batch.data, lo, hi);
+    }
+    try {
+      for (let i = 0; i < n; i++) {
+        if (select !== undefined && !select(batch, i)) continue;
+        if (fast && this.addPlain(batch, i)) continue;
+        decode(batch, i, rec);
+        this.addPacket(batch, i, rec);
+      }
+    } finally {
+      this.sums.unload();
     }
   }
 
@@ -349,6 +374,11 @@ export class FlowAnalyzer {
     }
   }
 
+  /** Does the TCP / UDP checksum over [l4, l4 + l4len) with its pseudo header verify? */
+  private checksumOk(data: Uint8Array, view: DataView, proto: number, l4: number, l4len: number): boolean {
+    return this.sums.sum(data, view, l4, l4 + l4len, pseudoSum(data, this.ip, proto, l4len)) === 0xffff;
+  }
+
   private vlanCtx(): number {
     return this.keyVlan ? ((this.vlanOuter << 12) | this.vlanInner) >>> 0 : 0;
   }
@@ -440,7 +470,7 @@ export class FlowAnalyzer {
       return s;
     }
     const full = remaining >= l4len;
-    if (!this.skipChecksums && full && !transportChecksumOk(data, view, ip, 6, l4, l4len)) {
+    if (!this.skipChecksums && full && !this.checksumOk(data, view, 6, l4, l4len)) {
       this.counters.badTransportChecksum++;
       this.tcp.checksumError(s, side);
       return s;
@@ -482,7 +512,7 @@ export class FlowAnalyzer {
       let validate = ip.version === 6 || sum !== 0;
       // VXLAN on its port with a zero checksum is fine (Zeek: Tunnel::validate_vxlan_checksums).
       if (tunnel && sum === 0) validate = false;
-      if (validate && !transportChecksumOk(data, view, ip, 17, l4, l4len)) {
+      if (validate && !this.checksumOk(data, view, 17, l4, l4len)) {
         this.counters.badTransportChecksum++;
         scaledHistory(st, s, isOrig, C.C, st.chkCnt, st.chkThresh, s * 2 + side);
         return s;
@@ -520,7 +550,7 @@ export class FlowAnalyzer {
     const full = remaining >= l4len;
     if (!this.skipChecksums && full) {
       const initial = v6 ? pseudoSum(data, ip, 58, l4len) : 0;
-      if (onesSumWide(data, view, l4, l4 + l4len, initial) !== 0xffff) {
+      if (this.sums.sum(data, view, l4, l4 + l4len, initial) !== 0xffff) {
         this.counters.badTransportChecksum++;
         return s;
       }

@@ -22,6 +22,8 @@ const KEEP = 64;
 
 export class FragmentTracker {
   private readonly pending = new Map<string, Pending>();
+  /** Code units of an IPv6 key, reused. */
+  private readonly units: number[] = new Array<number>(20).fill(0);
   dropped = 0;
 
   /**
@@ -29,18 +31,24 @@ export class FragmentTracker {
    * header (IP + transport header) when the datagram is complete, else null.
    */
   add(data: Uint8Array, ip: IpInfo, off: number, capEnd: number, t: number): Uint8Array | null {
+    // One UTF-16 code unit per 16 bits of (version, protocol, id, source, destination): a
+    // one-to-one key without formatting numbers as text.
+    const a = ip.src;
+    const b = ip.dst;
     let k: string;
     if (ip.version === 4) {
-      // Four numbers (cheaper than sixteen hex bytes); any one-to-one key does.
-      const a = ip.src;
-      const b = ip.dst;
-      const src = ((data[a] << 24) | (data[a + 1] << 16) | (data[a + 2] << 8) | data[a + 3]) >>> 0;
-      const dst = ((data[b] << 24) | (data[b + 1] << 16) | (data[b + 2] << 8) | data[b + 3]) >>> 0;
-      k = `4|${ip.proto}|${ip.fragId}|${src}|${dst}`;
+      k = String.fromCharCode(4, ip.proto, ip.fragId, (data[a] << 8) | data[a + 1], (data[a + 2] << 8) | data[a + 3], (data[b] << 8) | data[b + 1], (data[b + 2] << 8) | data[b + 3]);
     } else {
-      k = `${ip.version}:${ip.proto}:${ip.fragId}:`;
-      for (let i = 0; i < 16; i++) k += data[ip.src + i].toString(16) + '.';
-      for (let i = 0; i < 16; i++) k += data[ip.dst + i].toString(16) + '.';
+      const u = this.units;
+      u[0] = ip.version;
+      u[1] = ip.proto;
+      u[2] = ip.fragId >>> 16;
+      u[3] = ip.fragId & 0xffff;
+      for (let i = 0; i < 8; i++) {
+        u[4 + i] = (data[a + 2 * i] << 8) | data[a + 2 * i + 1];
+        u[12 + i] = (data[b + 2 * i] << 8) | data[b + 2 * i + 1];
+      }
+      k = String.fromCharCode.apply(null, u);
     }
     let p = this.pending.get(k);
     if (!p) {

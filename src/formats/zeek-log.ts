@@ -1,7 +1,8 @@
 /**
  * Zeek log codecs for conn.log: TSV (Zeek's ASCII writer: #separator / #fields / #types
  * header, '-' for unset, '(empty)' for an empty set) and JSON (one object per line, unset
- * fields left out). Pure functions: they return strings, the caller writes them.
+ * fields left out). Pure codecs: TSV lines are written as bytes into a ConnLogWriter's
+ * buffer (or returned as a string), JSON lines returned as strings; the caller does the I/O.
  */
 import type { FlowRecord } from '../flow/record.js';
 
@@ -68,21 +69,9 @@ export function connLogFooter(close = new Date()): string {
   return `#close\t${zeekLogTime(close)}\n`;
 }
 
-/** Zeek's ASCII escaping of a string value: separators and non-printables as \xHH. */
-function escapeTsv(s: string): string {
-  let plain = s !== '-';
-  for (let i = 0; plain && i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 9 || c === 10 || c === 92 || c < 32 || c > 126) plain = false;
-  }
-  if (plain) return s === '' ? '(empty)' : s;
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 9 || c === 10 || c === 92 || c < 32 || c > 126) out += '\\x' + c.toString(16).padStart(2, '0');
-    else out += s[i];
-  }
-  return out === '-' ? '\\x2d' : out === '' ? '(empty)' : out;
+/** Does Zeek's ASCII writer escape this character (separators and non-printables)? */
+function needsEscape(c: number): boolean {
+  return c === 9 || c === 10 || c === 92 || c < 32 || c > 126;
 }
 
 /**
@@ -100,20 +89,188 @@ export function fixed6(v: number): string {
   return sec + '.' + '000000'.slice(frac.length) + frac;
 }
 
-/** One conn.log TSV line (with trailing newline). */
+const TAB = 9;
+const DASH = 0x2d;
+const utf8 = new TextEncoder();
+
+/**
+ * Writes conn.log lines as bytes into a caller-owned buffer: no line string is built and
+ * nothing is converted to UTF-8 afterwards (the fields are ASCII; anything else is encoded
+ * as UTF-8, as writing the string would have done).
+ */
+export class ConnLogWriter {
+  buf: Uint8Array;
+  pos = 0;
+
+  constructor(size = 1 << 18) {
+    this.buf = new Uint8Array(size);
+  }
+
+  /** Room the next line may need at most (the caller flushes first when it lacks it). */
+  static bound(r: FlowRecord): number {
+    let n = 512 + r.uid.length + r.origH.length + r.respH.length + r.proto.length + r.connState.length + 6 * r.history.length + r.communityId.length;
+    for (const p of r.tunnelParents) n += p.length + 1;
+    return 3 * n;
+  }
+
+  /** Grows the buffer (keeping what was written) so that `room` more bytes fit. */
+  ensure(room: number): void {
+    if (this.pos + room <= this.buf.length) return;
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.pos + room));
+    bigger.set(this.buf.subarray(0, this.pos));
+    this.buf = bigger;
+  }
+
+  private ascii(s: string): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 127) {
+        this.pos += utf8.encodeInto(s, buf.subarray(this.pos)).written;
+        return;
+      }
+      buf[pos++] = c;
+    }
+    this.pos = pos;
+  }
+
+  private byte(c: number): void {
+    this.buf[this.pos++] = c;
+  }
+
+  /** A number as JavaScript prints it; integers below 2^32 (times too) without a string. */
+  private num(n: number): void {
+    if (n >= 0 && n < 4294967296 && n === Math.floor(n)) {
+      const buf = this.buf;
+      let digits = 1;
+      for (let x = n; x >= 10; x = (x / 10) | 0) digits++;
+      let pos = this.pos + digits;
+      this.pos = pos;
+      let x = n;
+      do {
+        const q = (x / 10) | 0;
+        buf[--pos] = 48 + x - q * 10;
+        x = q;
+      } while (x > 0);
+      return;
+    }
+    this.ascii(String(n));
+  }
+
+  /** fixed6 as bytes. */
+  private seconds(v: number): void {
+    let sec = Math.floor(v);
+    let us = Math.round((v - sec) * 1e6);
+    if (us >= 1e6) {
+      sec += 1;
+      us -= 1e6;
+    }
+    this.num(sec);
+    const buf = this.buf;
+    let pos = this.pos;
+    buf[pos] = 0x2e;
+    for (let k = 6; k >= 1; k--) {
+      const q = (us / 10) | 0;
+      buf[pos + k] = 48 + us - q * 10;
+      us = q;
+    }
+    this.pos = pos + 7;
+  }
+
+  /** A string field with Zeek's escaping: '-' for unset, '(empty)' for empty, \xHH. */
+  private escaped(s: string): void {
+    let plain = s !== '-';
+    for (let i = 0; plain && i < s.length; i++) if (needsEscape(s.charCodeAt(i))) plain = false;
+    if (plain) {
+      this.ascii(s === '' ? '(empty)' : s);
+      return;
+    }
+    let out = '';
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      out += needsEscape(c) ? '\\x' + c.toString(16).padStart(2, '0') : s[i];
+    }
+    this.ascii(out === '-' ? '\\x2d' : out === '' ? '(empty)' : out);
+  }
+
+  /** One conn.log TSV line (with trailing newline); call ensure(ConnLogWriter.bound(r)) first. */
+  line(r: FlowRecord, opts: ConnLogOptions = {}): void {
+    const hasBytes = r.duration > 0 && r.origBytes !== null;
+    this.seconds(r.ts);
+    this.byte(TAB);
+    this.ascii(r.uid);
+    this.byte(TAB);
+    this.ascii(r.origH);
+    this.byte(TAB);
+    this.num(r.origP);
+    this.byte(TAB);
+    this.ascii(r.respH);
+    this.byte(TAB);
+    this.num(r.respP);
+    this.byte(TAB);
+    this.ascii(r.proto);
+    this.byte(TAB);
+    this.byte(DASH);
+    this.byte(TAB);
+    if (r.duration > 0) this.seconds(r.duration);
+    else this.byte(DASH);
+    this.byte(TAB);
+    if (hasBytes) {
+      this.num(r.origBytes!);
+      this.byte(TAB);
+      this.num(r.respBytes!);
+    } else {
+      this.byte(DASH);
+      this.byte(TAB);
+      this.byte(DASH);
+    }
+    this.byte(TAB);
+    this.ascii(r.connState);
+    this.ascii('\t-\t-\t');
+    this.num(r.missedBytes);
+    this.byte(TAB);
+    if (r.history === '') this.byte(DASH);
+    else this.escaped(r.history);
+    this.byte(TAB);
+    this.num(r.origPkts);
+    this.byte(TAB);
+    this.num(r.origIpBytes);
+    this.byte(TAB);
+    this.num(r.respPkts);
+    this.byte(TAB);
+    this.num(r.respIpBytes);
+    this.byte(TAB);
+    const parents = r.tunnelParents;
+    if (parents.length === 0) this.byte(DASH);
+    for (let k = 0; k < parents.length; k++) {
+      if (k > 0) this.byte(0x2c);
+      this.ascii(parents[k]);
+    }
+    this.byte(TAB);
+    this.num(r.ipProto);
+    if (opts.vlan) {
+      this.byte(TAB);
+      if (r.vlan) this.num(r.vlan);
+      else this.byte(DASH);
+      this.byte(TAB);
+      if (r.innerVlan) this.num(r.innerVlan);
+      else this.byte(DASH);
+    }
+    if (opts.communityId) {
+      this.byte(TAB);
+      if (r.communityId) this.ascii(r.communityId);
+      else this.byte(DASH);
+    }
+    this.byte(10);
+  }
+}
+
+/** One conn.log TSV line (with trailing newline), as a string. */
 export function connLogLine(r: FlowRecord, opts: ConnLogOptions = {}): string {
-  const hasBytes = r.duration > 0 && r.origBytes !== null;
-  let s =
-    fixed6(r.ts) + '\t' + r.uid + '\t' + r.origH + '\t' + r.origP + '\t' + r.respH + '\t' + r.respP + '\t' + r.proto + '\t-\t' +
-    (r.duration > 0 ? fixed6(r.duration) : '-') + '\t' +
-    (hasBytes ? r.origBytes + '\t' + r.respBytes : '-\t-') + '\t' +
-    r.connState + '\t-\t-\t' + r.missedBytes + '\t' +
-    (r.history === '' ? '-' : escapeTsv(r.history)) + '\t' +
-    r.origPkts + '\t' + r.origIpBytes + '\t' + r.respPkts + '\t' + r.respIpBytes + '\t' +
-    (r.tunnelParents.length ? r.tunnelParents.join(',') : '-') + '\t' + r.ipProto;
-  if (opts.vlan) s += '\t' + (r.vlan ? r.vlan : '-') + '\t' + (r.innerVlan ? r.innerVlan : '-');
-  if (opts.communityId) s += '\t' + (r.communityId || '-');
-  return s + '\n';
+  const w = new ConnLogWriter(ConnLogWriter.bound(r));
+  w.line(r, opts);
+  return Buffer.from(w.buf.buffer, w.buf.byteOffset, w.pos).toString('utf8');
 }
 
 /** One conn.log JSON line as Zeek's JSON writer prints it (unset fields omitted). */

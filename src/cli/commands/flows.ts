@@ -9,13 +9,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitCode, TapwireError, UsageError } from '../../core/errors.js';
-import { DecodeRecord } from '../../decode/record.js';
+import type { PacketBatch } from '../../core/batch.js';
 import { decodePacket } from '../../decode/decode.js';
 import { openCapture } from '../../formats/index.js';
 import { FlowAnalyzer } from '../../flow/analyzer.js';
 import { FlowExporter, parseTarget } from '../../flow/exporter.js';
 import type { FlowRecord } from '../../flow/record.js';
-import { connLogFooter, connLogHeader, connLogJson, connLogLine, type ConnLogOptions } from '../../formats/zeek-log.js';
+import { ConnLogWriter, connLogFooter, connLogHeader, connLogJson, type ConnLogOptions } from '../../formats/zeek-log.js';
 
 export const FLOWS_HELP = `Usage: tapwire flows -r FILE [options] [EXPRESSION]
 
@@ -62,22 +62,28 @@ function positiveNumber(v: string | undefined, flag: string): number | undefined
 
 /** Buffered writes to a file descriptor: many records per system call. */
 class LineSink {
-  private static readonly SIZE = 1 << 18;
-  private buf = Buffer.allocUnsafe(LineSink.SIZE);
-  private len = 0;
+  /** conn.log TSV lines are written straight into this buffer. */
+  readonly out = new ConnLogWriter(1 << 18);
+  private readonly utf8 = new TextEncoder();
   constructor(private readonly fd: number) {}
+  /** Makes room for `bytes` more, writing out what is buffered first when needed. */
+  room(bytes: number): void {
+    if (this.out.pos + bytes > this.out.buf.length) {
+      this.flush();
+      this.out.ensure(bytes);
+    }
+  }
   write(s: string): void {
     // A UTF-16 code unit takes at most 3 bytes of UTF-8.
-    if (this.len + s.length * 3 > this.buf.length) {
-      this.flush();
-      if (s.length * 3 > this.buf.length) this.buf = Buffer.allocUnsafe(s.length * 3);
-    }
-    this.len += this.buf.write(s, this.len, 'utf8');
+    this.room(s.length * 3);
+    const o = this.out;
+    o.pos += this.utf8.encodeInto(s, o.buf.subarray(o.pos)).written;
   }
   flush(): void {
+    const o = this.out;
     let off = 0;
-    while (off < this.len) off += fs.writeSync(this.fd, this.buf, off, this.len - off);
-    this.len = 0;
+    while (off < o.pos) off += fs.writeSync(this.fd, o.buf, off, o.pos - off);
+    o.pos = 0;
   }
 }
 
@@ -157,7 +163,13 @@ export async function flowsCommand(argv: string[]): Promise<number> {
 
   if (sink && !json) sink.write(connLogHeader(logOpts));
   const emit = (r: FlowRecord) => {
-    if (sink) sink.write(json ? connLogJson(r, logOpts) : connLogLine(r, logOpts));
+    if (sink) {
+      if (json) sink.write(connLogJson(r, logOpts));
+      else {
+        sink.room(ConnLogWriter.bound(r));
+        sink.out.line(r, logOpts);
+      }
+    }
     for (const x of exporters) x.add(r);
   };
   const analyzer = new FlowAnalyzer(emit, {
@@ -166,20 +178,17 @@ export async function flowsCommand(argv: string[]): Promise<number> {
     keyVlan: !o['no-vlan-key'],
     communityId: o['community-id'] ?? false,
     timeouts: active ? { active } : undefined,
+    decode: decodePacket,
   });
 
   const reader = await openCapture(o.read);
-  const rec = new DecodeRecord();
+  const select =
+    compile === null ? undefined : (batch: PacketBatch, i: number) => matcherFor(batch.linktype[i])(batch.data, batch.view, batch.offset[i], batch.caplen[i], batch.wirelen[i]);
   let status: number = ExitCode.ok;
   try {
     for await (const batch of reader.batches()) {
-      for (let i = 0; i < batch.count; i++) {
-        if (compile !== null && !matcherFor(batch.linktype[i])(batch.data, batch.view, batch.offset[i], batch.caplen[i], batch.wirelen[i])) continue;
-        // Plain Ethernet / IPv4 / TCP or UDP is metered straight from the bytes; the rest is decoded.
-        if (analyzer.addPlain(batch, i)) continue;
-        decodePacket(batch, i, rec);
-        analyzer.addPacket(batch, i, rec);
-      }
+      // Plain Ethernet / IP packets are metered straight from the bytes; the rest is decoded.
+      analyzer.addBatch(batch, select);
       for (const x of exporters) await x.drain();
     }
   } catch (e) {

@@ -106,7 +106,13 @@ export class Session {
     }
     const sel = this.sel;
     let inPackets = 0, inBytes = 0, selected = 0, selBytes = 0;
-    for (let i = 0; i < src.count; i++) {
+    if (!byOrigin && claimed === null && this.filter === null) {
+      // Every packet of the source, unfiltered: nothing to decide packet by packet.
+      for (let i = 0; i < src.count; i++) inBytes += src.caplen[i];
+      sel.fill(1, 0, src.count);
+      inPackets = selected = src.count;
+      selBytes = inBytes;
+    } else for (let i = 0; i < src.count; i++) {
       if ((claimed !== null && claimed[i]) || (byOrigin && !this.takesIface(src.iface[i], ctx))) {
         sel[i] = 0;
         continue;

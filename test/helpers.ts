@@ -6,6 +6,8 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PacketBatch } from '../src/core/batch.js';
+import { loadCaptureSync } from '../src/formats/index.js';
 
 /** The repository root (tests run from dist/test/..., compiled by tsc). */
 export const repoRoot = (() => {
@@ -48,6 +50,19 @@ export function walkFiles(dir: string, re: RegExp, acc: string[] = []): string[]
     else if (re.test(e.name)) acc.push(p);
   }
   return acc;
+}
+
+/** Every capture under test/fixtures, loaded (files that are not captures, e.g. fuzzed headers, are passed over). */
+export function* fixtureCaptures(): Generator<{ file: string; batch: PacketBatch }> {
+  for (const file of walkFiles(fixture(), /\.(pcap|pcapng)$/)) {
+    let batch: PacketBatch;
+    try {
+      batch = loadCaptureSync(file).batch;
+    } catch {
+      continue;
+    }
+    yield { file, batch };
+  }
 }
 
 /** mulberry32: a small, fast, deterministic random source in [0, 1), so fuzz runs repeat. */

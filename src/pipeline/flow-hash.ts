@@ -8,8 +8,6 @@ import type { PacketBatch } from '../core/batch.js';
 import { decodePacket, type DecodeOptions } from '../decode/decode.js';
 import { DecodeRecord, Layer } from '../decode/record.js';
 import { fmix32 } from '../core/hash.js';
-import { LinkType } from '../core/linktypes.js';
-
 
 /** Hash of one endpoint: address words and port. */
 function endpoint(view: DataView, addr: number, words: number, port: number): number {
@@ -46,39 +44,9 @@ export function flowHashOf(batch: PacketBatch, i: number, rec: DecodeRecord): nu
   return fmix32((endpoint(view, src, words, sport) + endpoint(view, dst, words, dport) + proto) >>> 0);
 }
 
-/**
- * The common case without the decoder: untagged Ethernet, IPv4 without options, an
- * unfragmented-or-first TCP segment with a whole header. Returns the same value as
- * `flowHashOf` after a full decode (a test checks this on every fixture packet), or -1 when
- * the packet is anything else (tags, tunnels, UDP with its tunnel ports, damage...).
- */
-export function fastFlowHash(batch: PacketBatch, i: number): number {
-  if (batch.linktype[i] !== LinkType.ETHERNET) return -1;
-  const data = batch.data;
-  const view = batch.view;
-  const off = batch.offset[i];
-  const end = off + batch.caplen[i];
-  const ip = off + 14;
-  if (ip + 20 > end || view.getUint16(off + 12) !== 0x0800 || data[ip] !== 0x45 || data[ip + 9] !== 6) return -1;
-  if ((view.getUint16(ip + 6) & 0x1fff) !== 0) return -1;
-  const total = view.getUint16(ip + 2);
-  if (total !== 0 && total < 20) return -1;
-  const lim = total !== 0 && ip + total < end ? ip + total : end;
-  const tcp = ip + 20;
-  if (lim - tcp < 20) return -1;
-  const hl = (data[tcp + 12] >>> 4) << 2;
-  if (hl < 20 || hl > lim - tcp) return -1;
-  return fmix32((endpoint(view, ip + 12, 1, view.getUint16(tcp)) + endpoint(view, ip + 16, 1, view.getUint16(tcp + 2)) + Layer.TCP) >>> 0);
-}
-
-/** Fills `out[i]` with each packet's symmetric flow hash, decoding only when it must. */
+/** Fills `out[i]` with each packet's symmetric flow hash (plain packets decode cheaply, see plain.ts). */
 export function computeFlowHashes(batch: PacketBatch, rec: DecodeRecord, out: Uint32Array, opts?: DecodeOptions): void {
   for (let i = 0; i < batch.count; i++) {
-    const h = fastFlowHash(batch, i);
-    if (h >= 0) {
-      out[i] = h;
-      continue;
-    }
     decodePacket(batch, i, rec, opts);
     out[i] = flowHashOf(batch, i, rec);
   }

@@ -5,12 +5,11 @@ import { DedupeAction } from '../../src/components/actions/dedupe.js';
 import { SliceAction } from '../../src/components/actions/slice.js';
 import type { BatchContext } from '../../src/components/types.js';
 import { DecodeRecord } from '../../src/decode/record.js';
-import { loadCaptureSync } from '../../src/formats/index.js';
 import { computeFlowHashes } from '../../src/pipeline/flow-hash.js';
 import { OriginTable } from '../../src/pipeline/origins.js';
 import { PacketShapes } from '../../src/pipeline/packet-shapes.js';
 import { SessionBatch } from '../../src/pipeline/session-batch.js';
-import { fixture, walkFiles } from '../helpers.js';
+import { fixtureCaptures } from '../helpers.js';
 
 function ctx(shapes: PacketShapes | null): BatchContext {
   return { flowHash: null, shapes, origins: new OriginTable(), nowMs: 0, interfaceInfo: () => ({}) };
@@ -19,13 +18,7 @@ function ctx(shapes: PacketShapes | null): BatchContext {
 test('shapes give the flow hash, and copied into a session batch (other buffer, other offsets) dedupe and slice, what their own decoding gives', () => {
   const rec = new DecodeRecord();
   let files = 0, packets = 0, dropped = 0;
-  for (const f of walkFiles(fixture(), /\.(pcap|pcapng)$/)) {
-    let batch;
-    try {
-      batch = loadCaptureSync(f).batch;
-    } catch {
-      continue; // not a capture (fuzzed headers)
-    }
+  for (const { file: f, batch } of fixtureCaptures()) {
     files++;
     packets += batch.count;
     const shapes = new PacketShapes(batch.capacity);

@@ -18,11 +18,24 @@ export interface CaptureReaderOptions {
   /** Packets per batch. Default 8192. */
   batchSize?: number;
   /**
-   * Give every refill a new SharedArrayBuffer instead of reusing two buffers: batches then
-   * stay valid after the next one is read, and worker threads can read them without a copy
-   * (a sharded pipeline). Memory is then bounded by the consumer, not by the reader.
+   * Read into buffers and batches taken from this pool instead of reusing two buffers: a
+   * batch then stays valid for as long as someone the consumer shared it with holds it, so
+   * worker threads read packets in place (a sharded pipeline). Memory is bounded by the pool.
    */
-  sharedBuffers?: boolean;
+  sharedBuffers?: SharedBufferPool;
+}
+
+/**
+ * Buffers and batches that other threads may hold after the reader has moved on. Each one
+ * handed out is held once by the caller, who releases it when done; the pool reuses it when
+ * everyone it was shared with has released it too.
+ */
+export interface SharedBufferPool {
+  /** A buffer of at least `bytes` bytes; waits while every buffer is held. */
+  buffer(bytes: number): Promise<Uint8Array>;
+  /** An empty batch of `capacity` packets over `data`; waits while every batch is held. */
+  batch(capacity: number, data: Uint8Array): Promise<PacketBatch>;
+  release(item: Uint8Array | PacketBatch): void;
 }
 
 export class CaptureReader {
@@ -31,7 +44,7 @@ export class CaptureReader {
   private parser: RecordParser | null = null;
   private readonly bufferBytes: number;
   private readonly batchSize: number;
-  private readonly shared: boolean;
+  private readonly pool: SharedBufferPool | null;
   /** Bytes of the input consumed so far (for progress and error offsets). */
   bytesRead = 0;
   packetsRead = 0;
@@ -41,7 +54,7 @@ export class CaptureReader {
     this.source = source;
     this.bufferBytes = opts.bufferBytes ?? 4 << 20;
     this.batchSize = opts.batchSize ?? 8192;
-    this.shared = opts.sharedBuffers ?? false;
+    this.pool = opts.sharedBuffers ?? null;
   }
 
   get format(): 'pcap' | 'pcapng' | 'unknown' {
@@ -56,14 +69,15 @@ export class CaptureReader {
   /**
    * Two buffers alternate so that reading overlaps processing: once a buffer is parsed,
    * its unparsed tail (at most a partial record) moves to the other buffer and the next read
-   * into that buffer starts *before* the batch is handed to the consumer.
+   * into that buffer starts *before* the batch is handed to the consumer. With a pool, the
+   * other buffer is any free one of the pool, and each batch is a fresh one of the pool.
    */
   async *batches(): AsyncGenerator<PacketBatch> {
-    const alloc = (size: number) => (this.shared ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size));
-    let cur = alloc(this.bufferBytes);
-    let spare = this.shared ? cur : alloc(this.bufferBytes);
-    let view = new DataView(cur.buffer);
-    let batch = new PacketBatch(this.batchSize, cur);
+    const pool = this.pool;
+    let cur = pool ? await pool.buffer(this.bufferBytes) : new Uint8Array(this.bufferBytes);
+    let spare = pool ? cur : new Uint8Array(this.bufferBytes);
+    let view = new DataView(cur.buffer, cur.byteOffset, cur.byteLength);
+    let batch: PacketBatch | null = pool ? null : new PacketBatch(this.batchSize, cur);
     let eof = false;
     /** Reads into buf from `from` until it is at least half full or the input ends. */
     const fill = async (buf: Uint8Array, from: number): Promise<number> => {
@@ -82,6 +96,8 @@ export class CaptureReader {
     let len = 0; // valid bytes in cur
     let pos = 0; // parse position in cur
     let base = 0; // input offset of cur[0]
+    let next: Promise<number> | null = null; // the read into nextBuf in flight
+    let nextBuf = spare;
     try {
       len = await fill(cur, 0);
       for (;;) {
@@ -92,8 +108,7 @@ export class CaptureReader {
           else if (isPcapngMagic(head)) this.parser = new PcapngParser(this.name);
           else throw new CaptureError('E_NOT_CAPTURE', this.name, 0, 'not a pcap or pcapng capture (unknown magic number)');
         }
-        // Shared buffers: a new batch each time, since the consumer may still hold the last one.
-        if (this.shared && batch.count > 0) batch = new PacketBatch(this.batchSize, cur);
+        batch ??= await pool!.batch(this.batchSize, cur);
         batch.reset(cur);
         const start = pos;
         const r = this.parser.parse(cur, view, pos, len, eof, batch, base);
@@ -101,37 +116,53 @@ export class CaptureReader {
         const need = r.need ?? 0;
         this.bytesRead = base + pos;
         const rest = len - pos;
-        let next: Promise<number> | null = null;
-        let nextBuf = spare;
+        nextBuf = spare;
         if (!r.error && !eof && (need > 0 || rest < cur.length >> 1)) {
           const want = Math.max(need, rest + 1);
           if (want > MAX_BLOCK_LEN) throw new CaptureError('E_BAD_RECORD', this.name, base + pos, `record of ${need} bytes is larger than any capture allows`);
-          if (this.shared || want > nextBuf.length >> 1) nextBuf = alloc(Math.max(this.bufferBytes, 2 * want));
+          const size = Math.max(this.bufferBytes, 2 * want);
+          if (pool) nextBuf = await pool.buffer(size);
+          else if (want > nextBuf.length >> 1) nextBuf = new Uint8Array(size);
           nextBuf.set(cur.subarray(pos, len), 0);
           next = fill(nextBuf, rest);
         }
         if (batch.count > 0) {
           this.packetsRead += batch.count;
           yield batch;
+          // The consumer has shared the batch with whoever still needs it.
+          if (pool) {
+            pool.release(batch);
+            batch = null;
+          }
         }
         if (r.error) {
           if (next) await next.catch(() => 0);
           throw r.error;
         }
         if (next !== null) {
-          // The consumer is done with `cur`: it becomes the spare buffer.
+          // The consumer is done with `cur`: it becomes the spare buffer (or goes back to the pool).
           len = await next;
-          spare = cur;
+          next = null;
+          if (pool) pool.release(cur);
+          else spare = cur;
           cur = nextBuf;
-          view = new DataView(cur.buffer);
+          view = new DataView(cur.buffer, cur.byteOffset, cur.byteLength);
           base += pos;
           pos = 0;
           continue;
         }
         if (pos >= len && eof) return;
-        if (pos === start && batch.count === 0) throw new CaptureError('E_TRUNCATED', this.name, base + pos, 'truncated capture');
+        if (pos === start && batch !== null && batch.count === 0) throw new CaptureError('E_TRUNCATED', this.name, base + pos, 'truncated capture');
       }
     } finally {
+      if (pool) {
+        // A read still in flight (the consumer stopped early) writes into nextBuf: the pool
+        // gets it back once that read has ended.
+        const buf = nextBuf;
+        if (next) void next.catch(() => 0).then(() => pool.release(buf));
+        pool.release(cur);
+        if (batch) pool.release(batch);
+      }
       await this.source.close();
     }
   }

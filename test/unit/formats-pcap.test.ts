@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { test } from 'node:test';
+import type { PacketBatch } from '../../src/core/batch.js';
 import { CaptureReader } from '../../src/formats/capture-reader.js';
+import { BatchPool } from '../../src/pipeline/batch-pool.js';
 import { openCapture, parseCaptureBytes } from '../../src/formats/index.js';
 import type { ByteSource } from '../../src/formats/byte-source.js';
 import { CaptureError } from '../../src/core/errors.js';
@@ -153,17 +155,27 @@ test('gzip-compressed captures are read transparently (file and in memory)', asy
   assert.equal(reader.format, 'pcapng');
 });
 
-test('sharedBuffers: every batch stays valid after later ones are read (workers read them in place)', async () => {
+test('sharedBuffers: a batch stays valid while someone holds it, after later ones are read', async () => {
   const many = Array.from({ length: 300 }, (_, k) => ({ sec: 2000 + k, frac: k, data: Array.from({ length: 40 + ((k * 53) % 400) }, (_, j) => (j * 7 + k) & 0xff) }));
   const bytes = makePcap({ le: true, nanos: false, packets: many });
   const whole = parseCaptureBytes(bytes).batch;
-  const reader = new CaptureReader('t', new TrickleSource(bytes, 997), { bufferBytes: 4096, batchSize: 16, sharedBuffers: true });
-  const kept = [];
-  for await (const b of reader.batches()) {
-    assert.ok(b.data.buffer instanceof SharedArrayBuffer);
-    kept.push(b);
-  }
+  // Room for the reader's two buffers and the two batches held below, each over at most two buffers.
+  const pool = new BatchPool(6, 4, 16, 1);
+  const reader = new CaptureReader('t', new TrickleSource(bytes, 997), { bufferBytes: 4096, batchSize: 16, sharedBuffers: pool });
+  const held: { b: PacketBatch; first: number }[] = [];
   let k = 0;
-  for (const b of kept) for (let i = 0; i < b.count; i++, k++) assert.deepEqual(b.packet(i), whole.packet(k));
+  const check = ({ b, first }: { b: PacketBatch; first: number }) => {
+    for (let i = 0; i < b.count; i++) assert.deepEqual(b.packet(i), whole.packet(first + i));
+    pool.release(b.data);
+    pool.release(b);
+  };
+  for await (const b of reader.batches()) {
+    assert.ok(b.data.buffer instanceof SharedArrayBuffer && b.offset.buffer instanceof SharedArrayBuffer);
+    pool.share(b, 1);
+    held.push({ b, first: k });
+    k += b.count;
+    if (held.length > 2) check(held.shift()!);
+  }
+  for (const h of held) check(h);
   assert.equal(k, 300);
 });

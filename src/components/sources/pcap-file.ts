@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PacketBatch } from '../../core/batch.js';
 import { openCapture } from '../../formats/index.js';
+import type { SharedBufferPool } from '../../formats/capture-reader.js';
 import type { InterfaceInfo } from '../../formats/types.js';
 import { checkKeys, num, str, type Obj, type Problems } from '../../pipeline/problems.js';
 import { ComponentCounters } from '../counters.js';
@@ -22,8 +23,8 @@ export class PcapFileSource implements Source {
   bytesRead = 0;
   totalBytes = 0;
   private bytesBefore = 0;
-  /** Set by a sharded pipeline: batches in SharedArrayBuffers that workers read in place. */
-  sharedBuffers = false;
+  /** Set by a sharded pipeline: batches in its pool of shared buffers, which its workers read. */
+  sharedBuffers: SharedBufferPool | null = null;
   private stopped = false;
 
   constructor(readonly name: string, private readonly file: string, private readonly pace: 'fast' | 'recorded', private readonly speed: number, private readonly loops: number) {
@@ -35,7 +36,7 @@ export class PcapFileSource implements Source {
   async *batches(): AsyncGenerator<PacketBatch> {
     for (let loop = 0; loop < this.loops && !this.stopped; loop++) {
       // Recorded pace needs fine-grained batches, or a whole batch would arrive at once.
-      const reader = await openCapture(this.file, { batchSize: this.pace === 'recorded' ? 64 : undefined, sharedBuffers: this.sharedBuffers });
+      const reader = await openCapture(this.file, { batchSize: this.pace === 'recorded' ? 64 : undefined, sharedBuffers: this.sharedBuffers ?? undefined });
       let wallStart = -1;
       let packetStart = 0;
       for await (const batch of reader.batches()) {

@@ -1,4 +1,5 @@
 import type { PacketBatch } from '../../core/batch.js';
+import type { SharedBufferPool } from '../../formats/capture-reader.js';
 import type { InterfaceInfo } from '../../formats/types.js';
 import type { Obj, Problems } from '../../pipeline/problems.js';
 import type { ComponentCounters } from '../counters.js';
@@ -15,10 +16,10 @@ export interface Source {
   readonly totalBytes: number;
   batches(): AsyncGenerator<PacketBatch>;
   /**
-   * Present on sources that can hand out batches in SharedArrayBuffers (files): a sharded
-   * pipeline sets it so workers read packets without a copy.
+   * Present on sources that can read into a pool of shared buffers (files): a sharded
+   * pipeline sets its pool, so its main thread copies no packets for the workers.
    */
-  sharedBuffers?: boolean;
+  sharedBuffers?: SharedBufferPool | null;
   /** Asks the source to end after the current batch. */
   stop(): void;
 }

@@ -98,7 +98,8 @@ A config (YAML; paths are relative to the config file):
   match: all                          # or first: only the lowest-numbered matching session
   metrics: { listen: 127.0.0.1:9100 }  # Prometheus /metrics
   user: nobody                        # drop root once capture handles are open
-  workers: 2                          # shard sessions over threads by flow (files per worker)
+  workers: 2                          # shard sessions over threads by flow (files per worker;
+                                      # pays off with more cores than workers)
 
 Source types: pcap_file, interface, vxlan, geneve, gre, tzsp, pcap_over_ip.
 A receiver's mirror sessions can be sources of their own: with

@@ -5,6 +5,7 @@
  * component's counters is printed on stderr.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import { parseCommandLine } from '../args.js';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { loadConfig } from '../../pipeline/config.js';
@@ -53,6 +54,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError("tapwire run needs one CONFIG file. Try 'tapwire run --help'.");
   const file = positionals[0];
   const config = loadConfig(file);
+  const cores = os.availableParallelism();
+  if (config.workers > 1 && config.workers >= cores && !values.quiet) {
+    // Measured on 2 cores: one thread already keeps the second core busy with file writes,
+    // and every worker adds its own decoding and copy costs, so 2 workers ran 1.5x slower.
+    process.stderr.write(`tapwire: note: workers: ${config.workers} on ${cores} cores; the main thread and file writes need cores too, so workers pay off with more cores than workers (see docs/ARCHITECTURE.md, Sharding)\n`);
+  }
   const pipeline = config.workers > 1 ? new ShardedPipeline(config) : new Pipeline(config);
   await pipeline.start();
   if (config.user !== null) {

@@ -11,7 +11,7 @@ import { computeFlowHashes } from '../../src/pipeline/flow-hash.js';
 import { DecodeRecord } from '../../src/decode/record.js';
 import { OriginTable } from '../../src/pipeline/origins.js';
 
-export function ctxFor(opts: { nowMs?: number; flowHash?: Uint32Array | null; names?: (iface: number) => { name?: string; description?: string } } = {}): BatchContext {
+export function ctxFor(opts: { nowMs?: number; flowHash?: Uint32Array | null; names?: BatchContext['interfaceInfo'] } = {}): BatchContext {
   return {
     flowHash: opts.flowHash ?? null,
     shapes: null,

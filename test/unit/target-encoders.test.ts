@@ -3,6 +3,7 @@
  * queue, the synthetic Ethernet header for non-Ethernet packets and the ERSPAN II frame.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { test } from 'node:test';
 import { BatchBuilder } from '../../src/core/batch.js';
 import { LinkType } from '../../src/core/linktypes.js';
@@ -13,6 +14,8 @@ import { StreamEncoder } from '../../src/components/targets/stream-encoder.js';
 import { geneveHeader } from '../../src/components/targets/geneve.js';
 import { vxlanHeader } from '../../src/components/targets/vxlan.js';
 import { parseCaptureBytes } from '../../src/formats/index.js';
+import { encodePcapRecord } from '../../src/formats/pcap.js';
+import { fixture } from '../helpers.js';
 import { TARGET_TYPES } from '../../src/components/targets/index.js';
 import { ctxFor } from '../integration/target-helpers.js';
 
@@ -37,6 +40,29 @@ test('stream encoder: record ends, counted bytes, whole-record prefixes, link ty
   const back = parseCaptureBytes(file);
   assert.equal(back.batch.count, 2);
   assert.equal(back.batch.wirelen[1], 70);
+});
+
+test('stream encoder: records read from a microsecond pcap are copied verbatim, in runs, and equal a fresh encoding', () => {
+  const file = fs.readFileSync(fixture('captures', 'wikipedia.pcap'));
+  const { batch } = parseCaptureBytes(file);
+  const ctx = ctxFor({ names: () => ({ tsResolution: 6 }) });
+  // Kept packets in runs and gaps; one packet sliced, so its header no longer matches.
+  const keep = new Uint8Array(batch.count).map((_, i) => (i % 7 === 3 || i % 11 === 0 ? 0 : 1));
+  batch.caplen[5] = 20;
+  const enc = new StreamEncoder({ format: 'pcap', snaplen: 262144, nanos: undefined, linktype: undefined });
+  enc.encode(batch, keep, ctx);
+  assert.equal(enc.nanos, false, 'precision follows the source');
+  const expected = new Uint8Array(file.length);
+  const view = new DataView(expected.buffer);
+  let pos = 0;
+  for (let i = 0; i < batch.count; i++) if (keep[i]) pos = encodePcapRecord(expected, view, pos, batch, i, false, 262144);
+  assert.equal(enc.pos, pos);
+  assert.equal(hex(enc.buf.subarray(0, enc.pos)), hex(expected.subarray(0, pos)));
+  // The next chunk goes to the other buffer: the last one stays intact for a write in flight.
+  const last = enc.buf;
+  enc.encode(batch, null, ctx);
+  assert.notEqual(enc.buf, last);
+  assert.equal(hex(last.subarray(0, pos)), hex(expected.subarray(0, pos)));
 });
 
 test('pcapng: new interfaces at the head of the chunk, all of them in a later file header', () => {

@@ -3,8 +3,9 @@
  * benchmark against its peer tool on the same input in the same run and prints the ratio.
  * Benchmarks report; they never fail on speed.
  *
- * Environment: TAPWIRE_BENCH_PCAP=FILE uses an existing capture; TAPWIRE_BENCH_MIB=N sets
- * the size of the built one (default 1024).
+ * `npm run bench -- broker flows` runs only the named ones (read, decode, filter, flows,
+ * broker, live). Environment: TAPWIRE_BENCH_PCAP=FILE uses an existing capture;
+ * TAPWIRE_BENCH_MIB=N sets the size of the built one (default 1024).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -80,9 +81,12 @@ async function main(): Promise<void> {
   const size = fs.statSync(pcap).size;
   const packets = await countPackets(pcap);
   log(`benchmark capture: ${pcap}, ${(size / 1048576).toFixed(0)} MiB, ${packets} packets`);
-  await benchRead(pcap, packets);
+  const only = process.argv.slice(2);
+  const wanted = (name: string): boolean => only.length === 0 || only.includes(name);
+  if (wanted('read')) await benchRead(pcap, packets);
   // Feature benchmarks, each comparing with its own peer tool.
   for (const name of ['decode', 'filter', 'flows', 'broker', 'live']) {
+    if (!wanted(name)) continue;
     const mod = path.join(here, `${name}.js`);
     if (!fs.existsSync(mod)) continue;
     log(`\n== ${name}`);

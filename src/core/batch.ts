@@ -86,6 +86,20 @@ export class PacketBatch {
     else this.comments.set(i, [text]);
   }
 
+  /**
+   * Sets packet n's columns to those of packet i of `from`, all but where its bytes are
+   * (offset, caplen) and its comments, which the caller places.
+   */
+  copyMeta(from: PacketBatch, i: number, n: number): void {
+    this.wirelen[n] = from.wirelen[i];
+    this.tsSec[n] = from.tsSec[i];
+    this.tsNsec[n] = from.tsNsec[i];
+    this.linktype[n] = from.linktype[i];
+    this.iface[n] = from.iface[i];
+    this.flags[n] = from.flags[i];
+    this.number[n] = from.number[i];
+  }
+
   /** The bytes of packet i, as a view (no copy). */
   packet(i: number): Uint8Array {
     return this.data.subarray(this.offset[i], this.offset[i] + this.caplen[i]);

@@ -50,13 +50,7 @@ export class SessionBatch {
         b.offset[n] = src.offset[i];
       }
       b.caplen[n] = src.caplen[i];
-      b.wirelen[n] = src.wirelen[i];
-      b.tsSec[n] = src.tsSec[i];
-      b.tsNsec[n] = src.tsNsec[i];
-      b.linktype[n] = src.linktype[i];
-      b.iface[n] = src.iface[i];
-      b.flags[n] = src.flags[i];
-      b.number[n] = src.number[i];
+      b.copyMeta(src, i, n);
       if (srcHash !== null) this.flowHash[n] = srcHash[i];
       if (srcShapes !== null) this.shapes.copyFrom(srcShapes, i, n);
       const c = src.comments?.get(i);

@@ -93,13 +93,7 @@ export class ShardCopy {
       pos += off + len - from;
       out.offset[n] = pos - len;
       out.caplen[n] = len;
-      out.wirelen[n] = src.wirelen[i];
-      out.tsSec[n] = src.tsSec[i];
-      out.tsNsec[n] = src.tsNsec[i];
-      out.linktype[n] = src.linktype[i];
-      out.iface[n] = src.iface[i];
-      out.flags[n] = src.flags[i];
-      out.number[n] = src.number[i];
+      out.copyMeta(src, i, n);
       this.hash[n] = h;
       n++;
     }
@@ -129,13 +123,7 @@ export function copyInto(src: PacketBatch, from: number, count: number, out: Pac
     out.data.set(src.data.subarray(off, off + len), pos);
     out.offset[n] = pos;
     out.caplen[n] = len;
-    out.wirelen[n] = src.wirelen[i];
-    out.tsSec[n] = src.tsSec[i];
-    out.tsNsec[n] = src.tsNsec[i];
-    out.linktype[n] = src.linktype[i];
-    out.iface[n] = src.iface[i];
-    out.flags[n] = src.flags[i];
-    out.number[n] = src.number[i];
+    out.copyMeta(src, i, n);
     const cm = src.comments?.get(i);
     if (cm) for (const text of cm) out.addComment(n, text);
     pos += len;

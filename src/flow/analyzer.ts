@@ -6,8 +6,10 @@
  * the decoder found, builds the canonical key into a reused scratch buffer, finds the slot
  * and updates typed-array columns. Objects are made only when a record is emitted.
  * Plain packets (Ethernet, optional 802.1Q, IP, a transport the decoder does not tunnel
- * through: ~86 % of the benchmark capture) skip the decoder altogether (addPlain); the
- * result is the same, checked on every corpus trace by test/unit/flow-fastpath.test.ts.
+ * through) and chains of GRE carriers around them skip the decoder altogether (addPlain,
+ * with the shapes in plain-shape.ts): ~96 % of the benchmark capture. The result is the
+ * same, checked on every corpus trace by test/unit/flow-fastpath.test.ts and on damaged GRE
+ * packets by test/unit/flow-gre-chain.test.ts.
  *
  * Tunnels are handled like Zeek: a packet inside VXLAN / GENEVE (UDP) first counts for the
  * outer UDP connection, then for the inner one, whose tunnel_parents name the outer uid.
@@ -16,7 +18,6 @@
  */
 import type { PacketBatch } from '../core/batch.js';
 import { Layer, DecodeRecord } from '../decode/record.js';
-import { UdpPort } from '../protocols/udp.js';
 import { DEFAULT_TIMEOUTS, EndReason, LIKELY_SERVER_TCP, LIKELY_SERVER_UDP, TcpState, Hist, type EndReasonCode, type FlowTimeouts } from './constants.js';
 import { KeyScratch, KEY_WORDS } from './key.js';
 import { FlowStore, MAX_PARENTS } from './store.js';
@@ -27,6 +28,7 @@ import { addHistory, C, checkHistory, historyString, scaledHistory } from './his
 import { addrString, makeUid, transportName, type FlowRecord } from './record.js';
 import { communityId } from './community-id.js';
 import { FragmentTracker } from './fragments.js';
+import { greCarriers, greMayCarryIp, isTunnelPort, MAX_CARRIERS, mayNestIp } from './plain-shape.js';
 
 export interface FlowAnalyzerOptions {
   /** Maximum concurrent flows (the memory bound). Default 262144. */
@@ -90,6 +92,8 @@ export class FlowAnalyzer {
   private readonly ip = new IpInfo();
   private readonly rec = new DecodeRecord();
   private readonly frags = new FragmentTracker();
+  /** IP header offsets of a GRE carrier chain (addGreChain). */
+  private readonly chain = new Int32Array(MAX_CARRIERS + 1);
   private readonly sums: PayloadSums;
   private readonly icmpHolder = { oneWay: false };
   private readonly serverTcp = new Uint8Array(65536);
@@ -103,6 +107,11 @@ export class FlowAnalyzer {
   private readonly decode?: (batch: PacketBatch, i: number, rec: DecodeRecord) => void;
   private readonly plainFastPath: boolean;
   private serial = 0;
+  /**
+   * Time of the current packet (seconds). A field, not an argument: a double passed to a
+   * function V8 does not inline is boxed in a new heap number, one or two per packet.
+   */
+  private t = 0;
   private now = 0;
   private nextTick = 0;
   private readonly visit: (s: number) => number;
@@ -174,9 +183,9 @@ export class FlowAnalyzer {
   /**
    * Fast path without the decoder: meters packet i when it is plain Ethernet (with at most
    * one 802.1Q tag) / IPv4 or IPv6 (no extension headers) carrying a protocol the decoder
-   * does not tunnel through (TCP, UDP off the tunnel ports, ICMP, ESP, SCTP, ...), for which
-   * the decoder's layer stack would be Ethernet, [VLAN,] IP, transport and data with no
-   * inner IP layer, so the analyzer would see exactly one IP
+   * does not tunnel through (TCP, UDP off the tunnel ports, ICMP, ESP, SCTP, GRE of a type
+   * it does not follow, ...), for which the decoder's layer stack would be Ethernet, [VLAN,]
+   * IP, transport and data with no inner IP layer, so the analyzer would see exactly one IP
    * layer with nothing to continue into. Returns false, having changed nothing, for any
    * other packet (the caller then decodes it and calls addPacket).
    *
@@ -218,9 +227,19 @@ export class FlowAnalyzer {
       l4 = off + 40;
     } else return false;
     if (proto !== 6) {
-      // Protocols the decoder may continue from into another IP header (tunnels, IPv6
-      // extension headers, AH): leave them to the decoder.
-      if (mayNestIp(proto)) return false;
+      // GRE whose protocol type the decoder does not follow (keepalives, vendor types):
+      // the decoder's stack ends in data, so the packet is as plain as any other. Only the
+      // type word is read; for a later fragment or a damaged header, the decoder finds no
+      // inner IP either way.
+      if (proto === 47) {
+        if (l4 + 4 <= pktStart + caplen && greMayCarryIp((data[l4 + 2] << 8) | data[l4 + 3])) {
+          return etype === ETHERTYPE_IPV4 && this.addGreChain(batch, i, off, vlan);
+        }
+      } else if (mayNestIp(proto)) {
+        // Other protocols the decoder may continue from into another IP header (tunnels,
+        // IPv6 extension headers, AH): leave them to the decoder.
+        return false;
+      }
       // A UDP port the decoder follows into a tunnel (VXLAN, GENEVE, TZSP, MPLS-in-UDP).
       if (proto === 17 && l4 + 4 <= pktStart + caplen) {
         const sp = (data[l4] << 8) | data[l4 + 1];
@@ -228,17 +247,43 @@ export class FlowAnalyzer {
         if (isTunnelPort(sp) || isTunnelPort(dp)) return false;
       }
     }
-    const t = this.begin(batch, i);
+    this.begin(batch, i);
     this.vlanOuter = vlan;
-    const r = this.ipLayer(data, batch.view, off, pktStart + caplen, batch.wirelen[i] - l2, t, false);
+    const r = this.ipLayer(data, batch.view, off, pktStart + caplen, batch.wirelen[i] - l2, false);
     if (r === METERED) this.counters.metered++;
     return true;
   }
 
-  /** Per-packet prologue: clock, timers, context. Returns the packet time in seconds. */
-  private begin(batch: PacketBatch, i: number): number {
+  /**
+   * addPlain for a packet whose IPv4 header at `ip` carries GRE: meters a chain of GRE
+   * carriers (see greCarriers) as addPacket would from the decoder's stack (each carrier's
+   * unlogged pseudo-connection becomes the parent of what it carries), or returns false.
+   */
+  private addGreChain(batch: PacketBatch, i: number, ip: number, vlan: number): boolean {
+    const pktStart = batch.offset[i];
+    const capEnd = pktStart + batch.caplen[i];
+    const ips = this.chain;
+    const carriers = greCarriers(batch.data, ip, capEnd, ips);
+    if (carriers < 0) return false;
+    this.begin(batch, i);
+    this.vlanOuter = vlan;
+    const wire = batch.wirelen[i];
+    for (let k = 0; k <= carriers; k++) {
+      const off = ips[k];
+      const r = this.ipLayer(batch.data, batch.view, off, capEnd, wire - (off - pktStart), k < carriers);
+      if (r !== CONTINUE) {
+        if (r === METERED) this.counters.metered++;
+        break;
+      }
+    }
+    return true;
+  }
+
+  /** Per-packet prologue: clock, timers, context (the packet time goes to `t`). */
+  private begin(batch: PacketBatch, i: number): void {
     // Microseconds, truncated, as libpcap hands them to Zeek.
     const t = batch.tsSec[i] + Math.floor(batch.tsNsec[i] / 1000) / 1e6;
+    this.t = t;
     this.counters.packets++;
     if (t > this.now) this.now = t;
     if (this.now >= this.nextTick) {
@@ -249,12 +294,11 @@ export class FlowAnalyzer {
     this.vlanOuter = 0;
     this.vlanInner = 0;
     this.tunnelCtx = 0;
-    return t;
   }
 
   /** Meters packet i of `batch`, already decoded into `rec`. */
   addPacket(batch: PacketBatch, i: number, rec: DecodeRecord): void {
-    const t = this.begin(batch, i);
+    this.begin(batch, i);
     const data = batch.data;
     const view = batch.view;
     const pktStart = batch.offset[i];
@@ -287,7 +331,7 @@ export class FlowAnalyzer {
         case Layer.IPV4:
         case Layer.IPV6: {
           sawIp = true;
-          const r = this.ipLayer(data, view, start, capEnd, wire - (start - pktStart), t, hasInnerIp(rec, li));
+          const r = this.ipLayer(data, view, start, capEnd, wire - (start - pktStart), hasInnerIp(rec, li));
           if (r !== CONTINUE) {
             if (r === METERED) this.counters.metered++;
             return;
@@ -318,7 +362,7 @@ export class FlowAnalyzer {
    * One IP header of the packet. Returns CONTINUE when the packet carries a tunnel whose inner
    * packet follows in the layer stack, METERED when a connection took the packet, DROPPED else.
    */
-  private ipLayer(data: Uint8Array, view: DataView, off: number, capEnd: number, wireLeft: number, t: number, hasInner: boolean): number {
+  private ipLayer(data: Uint8Array, view: DataView, off: number, capEnd: number, wireLeft: number, hasInner: boolean): number {
     const ip = this.ip;
     parseIp(data, view, off, capEnd, wireLeft, !this.skipChecksums, ip);
     if (ip.reject !== IpReject.ok) {
@@ -332,7 +376,7 @@ export class FlowAnalyzer {
       // Zeek meters an incompletely captured first fragment as it is, and drops the rest.
       if (ip.capLen < ip.totalLen) {
         if (ip.fragOffset !== 0) return DROPPED;
-      } else return this.fragment(data, off, capEnd, t);
+      } else return this.fragment(data, off, capEnd);
     }
     const l4 = off + ip.hdrLen;
     const l4len = ip.totalLen - ip.hdrLen;
@@ -340,37 +384,37 @@ export class FlowAnalyzer {
     if (hasInner) {
       if (proto === 17) {
         // UDP tunnel (VXLAN, GENEVE, Teredo...): the outer UDP connection sees the packet.
-        const s = this.udp(data, view, l4, l4len, remaining, t, true);
+        const s = this.udp(data, view, l4, l4len, remaining, true);
         if (s < 0) return DROPPED;
         this.parentSerial = this.store.serial[s];
         return CONTINUE;
       }
-      if (proto === 6 || proto === 1 || proto === 58) return this.transport(data, view, l4, l4len, remaining, t) >= 0 ? METERED : DROPPED;
+      if (proto === 6 || proto === 1 || proto === 58) return this.transport(data, view, l4, l4len, remaining) >= 0 ? METERED : DROPPED;
       // GRE / IP-in-IP / ERSPAN carrier: an unlogged pseudo-connection names the tunnel.
-      const s = this.pseudoTunnel(data, t);
+      const s = this.pseudoTunnel(data);
       this.parentSerial = this.store.serial[s];
       return CONTINUE;
     }
-    return this.transport(data, view, l4, l4len, remaining, t) >= 0 ? METERED : DROPPED;
+    return this.transport(data, view, l4, l4len, remaining) >= 0 ? METERED : DROPPED;
   }
 
   /** Dispatch on the transport protocol; returns the slot or -1. */
-  private transport(data: Uint8Array, view: DataView, l4: number, l4len: number, remaining: number, t: number): number {
+  private transport(data: Uint8Array, view: DataView, l4: number, l4len: number, remaining: number): number {
     switch (this.ip.proto) {
       case 6:
-        return this.tcpPacket(data, view, l4, l4len, remaining, t);
+        return this.tcpPacket(data, view, l4, l4len, remaining);
       case 17:
-        return this.udp(data, view, l4, l4len, remaining, t, false);
+        return this.udp(data, view, l4, l4len, remaining, false);
       case 1:
       case 58:
-        return this.icmp(data, view, l4, l4len, remaining, t);
+        return this.icmp(data, view, l4, l4len, remaining);
       case 4:
       case 41:
       case 47:
       case 59:
         return -1;
       default:
-        return this.other(data, t);
+        return this.other(data);
     }
   }
 
@@ -384,7 +428,7 @@ export class FlowAnalyzer {
   }
 
   /** Finds or creates the connection for the key in `this.key`; returns the slot. */
-  private lookup(t: number, proto: number, srcIsA: boolean, flip: boolean, inactivity: number): number {
+  private lookup(proto: number, srcIsA: boolean, flip: boolean, inactivity: number): number {
     const st = this.store;
     let s = st.find(this.key);
     if (s >= 0) return s;
@@ -394,6 +438,7 @@ export class FlowAnalyzer {
       this.finish(victim, EndReason.lackOfResources, 'evict');
     }
     s = st.insert(this.key, ++this.serial);
+    const t = this.t;
     this.counters.flowsCreated++;
     st.proto[s] = proto;
     st.version[s] = this.ip.version;
@@ -422,8 +467,9 @@ export class FlowAnalyzer {
     }
   }
 
-  private count(s: number, side: number, t: number, flags: number): void {
+  private count(s: number, side: number, flags: number): void {
     const st = this.store;
+    const t = this.t;
     const e = s * 2 + side;
     if (st.pkts[e] === 0) st.sideFirst[e] = t;
     st.sideLast[e] = t;
@@ -432,7 +478,7 @@ export class FlowAnalyzer {
     st.tcpFlags[e] |= flags;
   }
 
-  private tcpPacket(data: Uint8Array, view: DataView, l4: number, l4len: number, remaining: number, t: number): number {
+  private tcpPacket(data: Uint8Array, view: DataView, l4: number, l4len: number, remaining: number): number {
     if (remaining < 20 || (l4len !== 0 && l4len < 20)) {
       this.counters.truncatedTransport++;
       return -1;
@@ -440,16 +486,20 @@ export class FlowAnalyzer {
     const ip = this.ip;
     const sport = view.getUint16(l4);
     const dport = view.getUint16(l4 + 2);
-    const seq = view.getUint32(l4 + 4);
-    const ack = view.getUint32(l4 + 8);
     const dataOff = (data[l4 + 12] >>> 4) * 4;
     const flags = data[l4 + 13];
-    const win = view.getUint16(l4 + 14);
+    // The segment goes to the TCP machine in fields (see TcpSegment).
+    const seg = this.tcp.seg;
+    seg.flags = flags;
+    seg.seq = view.getUint32(l4 + 4);
+    seg.ack = view.getUint32(l4 + 8);
+    seg.win = view.getUint16(l4 + 14);
+    seg.t = this.t;
     const key = this.key;
     key.build(data, ip.version, ip.src, ip.dst, 6, sport, dport, false, this.vlanCtx(), this.keyTunnel ? this.tunnelCtx : 0);
     const st = this.store;
     let s = st.find(key);
-    if (s >= 0 && this.tcp.isReuse(s, key.srcIsA ? 0 : 1, flags, seq, t)) {
+    if (s >= 0 && this.tcp.isReuse(s)) {
       this.counters.reused++;
       this.finish(s, EndReason.endOfFlow, 'reuse');
       s = -1;
@@ -460,7 +510,7 @@ export class FlowAnalyzer {
       if (!(flags & TH.SYN) || flags & TH.ACK) {
         if (this.serverTcp[sport]) flip = this.serverTcp[dport] ? !(flags & TH.SYN) && sport < dport : true;
       }
-      s = this.lookup(t, 6, key.srcIsA, flip, this.timeouts.tcpHandshake);
+      s = this.lookup(6, key.srcIsA, flip, this.timeouts.tcpHandshake);
     }
     st.touch(s);
     this.addParent(s);
@@ -476,14 +526,17 @@ export class FlowAnalyzer {
       return s;
     }
     const closeBefore = st.closeAt[s];
-    this.tcp.packet(s, side, flags, seq, ack, win, l4len - dataOff, full, t);
-    this.count(s, side, t, flags);
+    seg.len = l4len - dataOff;
+    seg.full = full;
+    this.tcp.packet(s, side);
+    this.count(s, side, flags);
     if (st.closeAt[s] !== closeBefore || st.partialAt[s] !== 0) st.schedule(s, this.deadline(s));
-    this.activeCheck(s, t);
+    this.activeCheck(s);
     return s;
   }
 
-  private udp(data: Uint8Array, view: DataView, l4: number, l4len: number, remaining: number, t: number, tunnel: boolean): number {
+  private udp(data: Uint8Array, view: DataView, l4: number, l4len: number, remaining: number, tunnel: boolean): number {
+    const t = this.t;
     if (remaining < 8 || (l4len !== 0 && l4len < 8)) {
       this.counters.truncatedTransport++;
       return -1;
@@ -500,7 +553,7 @@ export class FlowAnalyzer {
       // Zeek does not flip a datagram sent to the limited broadcast address.
       const bcast = ip.version === 4 && data[ip.dst] === 255 && data[ip.dst + 1] === 255 && data[ip.dst + 2] === 255 && data[ip.dst + 3] === 255;
       const flip = !bcast && this.serverUdp[sport] === 1 && this.serverUdp[dport] === 0;
-      s = this.lookup(t, 17, key.srcIsA, flip, this.timeouts.udp);
+      s = this.lookup(17, key.srcIsA, flip, this.timeouts.udp);
     }
     st.touch(s);
     this.addParent(s);
@@ -523,12 +576,13 @@ export class FlowAnalyzer {
     const ulen = view.getUint16(l4 + 4) - 8;
     const e = s * 2 + side;
     st.size[e] = st.size[e] < 0 ? ulen : st.size[e] + ulen;
-    if (full) this.count(s, side, t, 0);
-    this.activeCheck(s, t);
+    if (full) this.count(s, side, 0);
+    this.activeCheck(s);
     return s;
   }
 
-  private icmp(data: Uint8Array, view: DataView, l4: number, l4len: number, remaining: number, t: number): number {
+  private icmp(data: Uint8Array, view: DataView, l4: number, l4len: number, remaining: number): number {
+    const t = this.t;
     if (remaining < 8 || (l4len !== 0 && l4len < 8)) {
       this.counters.truncatedTransport++;
       return -1;
@@ -543,7 +597,7 @@ export class FlowAnalyzer {
     key.build(data, ip.version, ip.src, ip.dst, ip.proto, type, dport, holder.oneWay, this.vlanCtx(), this.keyTunnel ? this.tunnelCtx : 0);
     const st = this.store;
     let s = st.find(key);
-    if (s < 0) s = this.lookup(t, ip.proto, key.srcIsA, false, this.timeouts.icmp);
+    if (s < 0) s = this.lookup(ip.proto, key.srcIsA, false, this.timeouts.icmp);
     st.touch(s);
     this.addParent(s);
     const side = key.srcIsA ? 0 : 1;
@@ -559,39 +613,41 @@ export class FlowAnalyzer {
     const e = s * 2 + side;
     const len = l4len - 8;
     st.size[e] = st.size[e] < 0 ? len : st.size[e] + len;
-    if (full) this.count(s, side, t, 0);
-    this.activeCheck(s, t);
+    if (full) this.count(s, side, 0);
+    this.activeCheck(s);
     return s;
   }
 
   /** Any other IP protocol: Zeek's unknown_transport connection (ports 0). */
-  private other(data: Uint8Array, t: number): number {
+  private other(data: Uint8Array): number {
+    const t = this.t;
     const ip = this.ip;
     const key = this.key;
     key.build(data, ip.version, ip.src, ip.dst, ip.proto, 0, 0, false, this.vlanCtx(), this.keyTunnel ? this.tunnelCtx : 0);
     const st = this.store;
     let s = st.find(key);
-    if (s < 0) s = this.lookup(t, ip.proto, key.srcIsA, false, this.timeouts.other);
+    if (s < 0) s = this.lookup(ip.proto, key.srcIsA, false, this.timeouts.other);
     st.touch(s);
     this.addParent(s);
     const side = key.srcIsA ? 0 : 1;
     st.last[s] = t;
     const e = s * 2 + side;
     if (st.size[e] < 0) st.size[e] = 0;
-    this.count(s, side, t, 0);
-    this.activeCheck(s, t);
+    this.count(s, side, 0);
+    this.activeCheck(s);
     return s;
   }
 
   /** Unlogged pseudo-connection for a GRE / IP-in-IP carrier (its uid is the parent). */
-  private pseudoTunnel(data: Uint8Array, t: number): number {
+  private pseudoTunnel(data: Uint8Array): number {
+    const t = this.t;
     const ip = this.ip;
     const key = this.key;
     key.build(data, ip.version, ip.src, ip.dst, ip.proto, 0, 0, false, 0, 0);
     const st = this.store;
     let s = st.find(key);
     if (s < 0) {
-      s = this.lookup(t, ip.proto, key.srcIsA, false, this.timeouts.other);
+      s = this.lookup(ip.proto, key.srcIsA, false, this.timeouts.other);
       st.noLog[s] = 1;
     }
     st.touch(s);
@@ -599,9 +655,9 @@ export class FlowAnalyzer {
     return s;
   }
 
-  private fragment(data: Uint8Array, off: number, capEnd: number, t: number): number {
+  private fragment(data: Uint8Array, off: number, capEnd: number): number {
     const ip = this.ip;
-    const done = this.frags.add(data, ip, off, capEnd, t);
+    const done = this.frags.add(data, ip, off, capEnd, this.t);
     if (done === null) return DROPPED;
     // A whole datagram: meter it from the reassembled header copy.
     const v = new DataView(done.buffer, done.byteOffset, done.byteLength);
@@ -612,7 +668,7 @@ export class FlowAnalyzer {
     // Checksums over reassembled payload are not verified (the payload is not kept).
     const saved = this.skipChecksums;
     this.skipChecksums = true;
-    const r = this.transport(done, v, l4, l4len, l4len, t);
+    const r = this.transport(done, v, l4, l4len, l4len);
     this.skipChecksums = saved;
     return r >= 0 ? METERED : DROPPED;
   }
@@ -649,11 +705,17 @@ export class FlowAnalyzer {
       return -1;
     }
     // A long flow that went quiet after its active period: report it now.
-    this.activeCheck(s, now);
+    this.reportLong(s, now);
     return this.deadline(s);
   }
 
-  private activeCheck(s: number, t: number): void {
+  /** The active timeout at the current packet's time. */
+  private activeCheck(s: number): void {
+    if (this.timeouts.active > 0) this.reportLong(s, this.t);
+  }
+
+  /** Reports a flow metered for longer than the active timeout at time t (and goes on). */
+  private reportLong(s: number, t: number): void {
     const a = this.timeouts.active;
     if (a <= 0) return;
     const st = this.store;
@@ -811,21 +873,6 @@ const LINKTYPE_ETHERNET = 1;
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
 const ETHERTYPE_VLAN = 0x8100;
-
-/**
- * IP protocols after which the decoder's layer stack may hold another IP header: IP-in-IP,
- * IPv6-in-IP, MPLS-in-IP, GRE, AH and the IPv6 extension headers. After any other protocol
- * (TCP, UDP off the tunnel ports, ICMP whose quoted datagram follows the ICMP layer, SCTP,
- * ESP, ...) there is no inner IP layer the analyzer would continue into.
- */
-function mayNestIp(proto: number): boolean {
-  return proto === 4 || proto === 41 || proto === 137 || proto === 47 || proto === 51 || proto === 0 || proto === 43 || proto === 44 || proto === 60;
-}
-
-/** UDP ports the decoder enters as tunnels by default (src/protocols/udp.ts UdpPort). */
-function isTunnelPort(p: number): boolean {
-  return p === UdpPort.VXLAN || p === UdpPort.GENEVE || p === UdpPort.TZSP || p === UdpPort.MPLS;
-}
 
 const CONTINUE = 0;
 const METERED = 1;

@@ -124,6 +124,12 @@ export class FlowStore {
   private lruHead = -1;
   private lruTail = -1;
   private readonly wheelHead: Int32Array;
+  /**
+   * One bit per bucket, set when a flow is filed there and cleared when a visit finds the
+   * bucket empty: advance() skips empty buckets a word at a time (with a few flows spread
+   * thin in time, most of the buckets it passes are empty).
+   */
+  private readonly filed: Uint32Array;
   private readonly wNext: Int32Array;
   private readonly wPrev: Int32Array;
   /** Tick the flow is filed under, or -1 when not on the wheel. */
@@ -204,6 +210,7 @@ export class FlowStore {
     this.lruPrev = new Int32Array(c);
     this.lruNext = new Int32Array(c);
     this.wheelHead = new Int32Array(WHEEL_SIZE).fill(-1);
+    this.filed = new Uint32Array(WHEEL_SIZE >>> 5);
     this.wNext = new Int32Array(c);
     this.wPrev = new Int32Array(c);
     this.wTick = new Float64Array(c).fill(-1);
@@ -419,6 +426,7 @@ export class FlowStore {
     this.wPrev[s] = -1;
     if (h >= 0) this.wPrev[h] = s;
     this.wheelHead[b] = s;
+    this.filed[b >>> 5] |= 1 << (b & 31);
     this.wTick[s] = tick;
   }
 
@@ -454,6 +462,17 @@ export class FlowStore {
     if (target - from > WHEEL_SIZE) from = target - WHEEL_SIZE;
     for (let tick = from; tick < target; tick++) {
       const b = tick & WHEEL_MASK;
+      // The bits of this bucket and the rest of its word: jump to the next filed bucket.
+      const bits = this.filed[b >>> 5] >>> (b & 31);
+      if (bits === 0) {
+        tick += 31 - (b & 31);
+        continue;
+      }
+      const skip = 31 - Math.clz32(bits & -bits);
+      if (skip > 0) {
+        tick += skip - 1;
+        continue;
+      }
       let s = this.wheelHead[b];
       while (s >= 0) {
         const next = this.wNext[s];
@@ -467,6 +486,7 @@ export class FlowStore {
         }
         s = next;
       }
+      if (this.wheelHead[b] < 0) this.filed[b >>> 5] &= ~(1 << (b & 31));
     }
     this.cursor = target;
   }
@@ -478,6 +498,7 @@ export class FlowStore {
     this.wPrev[s] = -1;
     if (h >= 0) this.wPrev[h] = s;
     this.wheelHead[b] = s;
+    this.filed[b >>> 5] |= 1 << (b & 31);
     this.wTick[s] = tick;
   }
 }

@@ -26,7 +26,27 @@ function isClean(st: FlowStore, e: number): boolean {
   return st.state[e] === S.ESTABLISHED || (st.state[e] === S.CLOSED && st.prevState[e] === S.ESTABLISHED);
 }
 
+/**
+ * The segment being metered, filled by the caller before isReuse() and packet(). Fields, not
+ * arguments: a double (the time, a sequence number beyond the small-integer range) passed to
+ * a function V8 does not inline is boxed in a new heap number on every call, while a number
+ * field is updated in place.
+ */
+export class TcpSegment {
+  flags = 0;
+  seq = 0;
+  ack = 0;
+  win = 0;
+  /** Payload length from the IP header. */
+  len = 0;
+  /** Whether the whole payload was captured. */
+  full = false;
+  /** Packet time, seconds. */
+  t = 0;
+}
+
 export class TcpMachine {
+  readonly seg = new TcpSegment();
   private underflow = false;
 
   constructor(
@@ -99,12 +119,14 @@ export class TcpMachine {
     st.lastSeq[e] = last;
   }
 
-  /**
-   * One TCP segment. `len` is the payload length from the IP header, `full` whether the
-   * whole payload was captured. Returns nothing; the slot is updated.
-   */
-  packet(s: number, side: number, flags: number, seq: number, ack: number, win: number, len: number, full: boolean, t: number): void {
+  /** The segment in `seg`, sent by `side` of slot s: updates the slot. */
+  packet(s: number, side: number): void {
     const st = this.st;
+    const seg = this.seg;
+    const flags = seg.flags;
+    const seq = seg.seq;
+    const ack = seg.ack;
+    const len = seg.len;
     const e = s * 2 + side;
     const p = s * 2 + (side ^ 1);
     const isOrig = side === st.origSide[s];
@@ -150,11 +172,11 @@ export class TcpMachine {
     this.updateHistory(s, e, flags, relSeq, len);
 
     // update_window: only the zero-window history letter matters for the log.
-    if (win === 0 && !RST && st.state[p] !== S.CLOSED && st.state[e] !== S.RESET) {
+    if (seg.win === 0 && !RST && st.state[p] !== S.CLOSED && st.state[e] !== S.RESET) {
       scaledHistory(st, s, this.isOrigEp(e), C.W, st.win0Cnt, st.win0Thresh, e);
     }
 
-    if (!st.didClose[e] || !st.didClose[p]) st.last[s] = t;
+    if (!st.didClose[e] || !st.didClose[p]) st.last[s] = seg.t;
 
     if (FIN) {
       st.finCnt[e]++;
@@ -198,13 +220,13 @@ export class TcpMachine {
       scaledHistory(st, s, this.isOrigEp(e), C.T, st.rxmtCnt, st.rxmtThresh, e);
     }
 
-    const close = this.stateMachine(s, e, p, seq, ack, len, deltaLast, isOrig, flags, t);
+    const close = this.stateMachine(s, e, p, len, isOrig, flags);
 
     if (ACK) this.ackReceived(s, p, e, relAck);
 
     if (len > 0 && !RST && !seqUnderflow) {
       const relData = SYN ? relSeq + 1 : relSeq;
-      if (full) this.dataSent(p, e, relData, len);
+      if (seg.full) this.dataSent(p, e, relData, len);
     }
 
     if (close !== 0) this.connectionClosed(s, e, p);
@@ -240,8 +262,8 @@ export class TcpMachine {
     else if (flags & TH.ACK) checkHistory(st, s, isOrig, Hist.ACK, C.A);
   }
 
-  /** UpdateStateMachine; returns 1 when the endpoint closed (do_close). */
-  private stateMachine(s: number, e: number, p: number, seq: number, ack: number, len: number, deltaLast: number, isOrig: boolean, flags: number, t: number): number {
+  /** UpdateStateMachine for the segment in `seg`; returns 1 when the endpoint closed (do_close). */
+  private stateMachine(s: number, e: number, p: number, len: number, isOrig: boolean, flags: number): number {
     const st = this.st;
     const SYN = (flags & TH.SYN) !== 0;
     const FIN = (flags & TH.FIN) !== 0;
@@ -253,9 +275,9 @@ export class TcpMachine {
         if (SYN) {
           if (isOrig) {
             this.setState(e, p, ACK ? S.SYN_ACK_SENT : S.SYN_SENT);
-            st.attemptAt[s] = t + this.timeouts.tcpAttempt;
+            st.attemptAt[s] = this.seg.t + this.timeouts.tcpAttempt;
           } else {
-            if (!ACK && st.state[p] === S.SYN_ACK_SENT && seq === st.startSeq[e]) {
+            if (!ACK && st.state[p] === S.SYN_ACK_SENT && this.seg.seq === st.startSeq[e]) {
               // SYN and SYN-ACK seen in reverse order: flip and establish.
               st.partial[s] = 0;
               this.flipRoles(s);
@@ -318,8 +340,6 @@ export class TcpMachine {
       case S.RESET:
         break;
     }
-    void deltaLast;
-    void ack;
     return doClose;
   }
 
@@ -409,9 +429,11 @@ export class TcpMachine {
     scaledHistory(this.st, s, side === this.st.origSide[s], C.C, this.st.chkCnt, this.st.chkThresh, e);
   }
 
-  /** IsReuse: does this SYN on an existing connection start a new one? */
-  isReuse(s: number, side: number, flags: number, seq: number, t: number): boolean {
+  /** IsReuse: does the segment in `seg`, a SYN on an existing connection, start a new one? */
+  isReuse(s: number): boolean {
     const st = this.st;
+    const flags = this.seg.flags;
+    const seq = this.seg.seq;
     if (!(flags & TH.SYN)) return false;
     const o = s * 2 + st.origSide[s];
     const r = s * 2 + (st.origSide[s] ^ 1);
@@ -425,8 +447,6 @@ export class TcpMachine {
       if (seq === st.startSeq[connOrig]) return false;
       if (!(flags & TH.ACK) && st.state[connOrig] === S.SYN_ACK_SENT && st.state[r] === S.INACTIVE && seq === st.startSeq[r]) return false;
     }
-    void side;
-    void t;
     return true;
   }
 

@@ -113,3 +113,48 @@ test('active timeout: a long flow is reported every period and keeps its state',
   assert.equal(out.reduce((n, r) => n + r.origPkts, 0), 50, 'every packet reported exactly once');
   assert.ok(out.every((r) => r.uid === out[0].uid), 'one connection');
 });
+
+test('timer wheel: every flow is visited at its tick, in tick order, across skipped buckets and long jumps', () => {
+  const st = new FlowStore(512);
+  const k = new KeyScratch();
+  let seed = 777;
+  const rnd = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+  // Model: slot -> due time (seconds); the wheel must visit each slot in the advance that
+  // passes its tick, in tick order.
+  const due = new Map<number, number>();
+  let now = 1000;
+  st.advance(now, () => -1);
+  for (let n = 0; n < 300; n++) {
+    keyOf(k, n);
+    const s = st.insert(k, n);
+    const t = now + rnd(4000) / 16;
+    due.set(s, t);
+    st.schedule(s, t);
+  }
+  let visits = 0;
+  for (let step = 0; step < 400; step++) {
+    // Mostly short steps, sometimes a jump longer than a turn of the wheel (8192 ticks).
+    const target = now + (step % 50 === 49 ? 600 : rnd(64) / 16);
+    let lastTick = -1;
+    st.advance(target, (s) => {
+      const t = due.get(s)!;
+      const tick = Math.floor(t * 16);
+      assert.ok(tick < Math.floor(target * 16), `slot ${s} visited before its tick`);
+      assert.ok(tick >= lastTick || target - now > 512, `slot ${s} visited out of tick order`);
+      lastTick = tick;
+      visits++;
+      if (rnd(3) === 0) {
+        due.delete(s);
+        st.remove(s);
+        return -1;
+      }
+      const next = target + rnd(800) / 16;
+      due.set(s, next);
+      return next;
+    });
+    now = target;
+    // Nothing due before `now` may be left unvisited.
+    for (const [s, t] of due) assert.ok(Math.floor(t * 16) >= Math.floor(now * 16), `slot ${s} due at ${t} missed (now ${now})`);
+  }
+  assert.ok(visits > 300, `only ${visits} visits`);
+});

@@ -40,6 +40,12 @@ export interface Target {
   write(batch: PacketBatch, keep: Uint8Array | null, ctx: BatchContext): Promise<void>;
   /** Flushes and closes; after it, files are complete and sockets closed. */
   close(): Promise<void>;
+  /**
+   * Closes a target of a reload that was dropped: it never became active, so it leaves
+   * nothing behind (no idle file, no on_close run) and gives back what it took over from the
+   * running target. Without it, close() is used.
+   */
+  discard?(): Promise<void>;
 }
 
 /** A session action: edits packets in place or clears `keep[i]` to drop them (counting why). */

@@ -178,7 +178,12 @@ export class Pipeline {
       throw new Error('sources changed: a reload replaces filters, sessions, actions and targets; restart tapwire to change sources');
     }
     const wiring = new Wiring(next, this.ctx, this.worker);
-    for (const t of wiring.targets.values()) await t.start();
+    try {
+      for (const t of wiring.targets.values()) await t.start();
+    } catch (e) {
+      await discardTargets(wiring.targets.values());
+      throw e;
+    }
     const swap = this.busy.then(async () => {
       const old = this.wiring;
       this.wiring = wiring;
@@ -197,4 +202,13 @@ export class Pipeline {
     await this.busy;
     for (const t of this.targets) await t.close();
   }
+
+  /** Drops a pipeline that never ran (a worker's standby of a dropped reload). */
+  async discard(): Promise<void> {
+    await discardTargets(this.targets);
+  }
+}
+
+async function discardTargets(targets: Iterable<Target>): Promise<void> {
+  for (const t of targets) await (t.discard ? t.discard() : t.close()).catch(() => {});
 }

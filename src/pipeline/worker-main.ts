@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     if (m.interfaces) for (const d of m.interfaces) {
       interfaces.push(d);
       pipeline.origins.define(d[0], d[1]);
+      standby?.origins.define(d[0], d[1]); // announced once: a prepared reload needs it too
     }
     const src = view.batch(m.data, m.cols, m.count);
     shard.take(src.batch, src.hash, index, workers, m.comments);
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
         standby = next;
       } catch (e) {
         error = (e as Error).message;
-        await next?.close().catch(() => {});
+        await next?.discard();
       }
     } else if (m.type === 'commit' && standby !== null) {
       const old = pipeline;
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
       await old.close();
       retired = components.map(snapshotCounters);
     } else if (standby !== null) {
-      await standby.close();
+      await standby.discard();
       standby = null;
     }
     post({ type: 'reply', error, counters: snapshot(pipeline), retired });
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
     chain = chain.then(async () => {
       if (m.type === 'batch') return onBatch(m);
       if (m.type !== 'end') return onReload(m);
-      await standby?.close();
+      await standby?.discard();
       await pipeline.close();
       post({ type: 'closed', counters: snapshot(pipeline) });
       port.close();

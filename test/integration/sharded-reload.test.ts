@@ -100,6 +100,34 @@ test('workers: 2 reload refused when a worker cannot start the new config: the o
   fs.rmSync(dir, { recursive: true });
 });
 
+test('workers: 2 a dropped reload leaves the running files alone (no idle file written over them)', async () => {
+  const dir = tempDir();
+  // Nanosecond Linux-cooked packets: an idle pcap header (Ethernet, microseconds) differs.
+  const nano = fixture('captures', 'tcp-handshake-nano.pcap');
+  const input = loadCaptureSync(nano).batch;
+  const make = (extra: boolean) =>
+    validateConfig({
+      workers: 2,
+      sources: { span: { type: 'pcap_file', path: nano } },
+      sessions: [{ number: 1, sources: ['span'], targets: extra ? ['kept', 'blocked'] : ['kept'] }],
+      targets: {
+        kept: { type: 'pcap_file', path: path.join(dir, 'kept', 'kept.pcap') },
+        ...(extra ? { blocked: { type: 'pcap_file', path: path.join(dir, 'file', 'x.pcap') } } : {}),
+      },
+    }, path.join(dir, 'tapwire.yaml'));
+  const p = new ShardedPipeline(make(false));
+  await p.start();
+  await p.run();
+  fs.writeFileSync(path.join(dir, 'file'), ''); // the new target cannot create its directory
+  await assert.rejects(p.reload(make(true)), /target blocked: cannot write in/);
+  await p.close();
+  // Every packet is still in the running target's files, in the source's precision.
+  const files = written(dir, 'kept');
+  assert.equal(files.reduce((n, b) => n + b.count, 0), input.count);
+  for (const b of files) for (let i = 0; i < b.count; i++) assert.equal(b.linktype[i], input.linktype[0]);
+  fs.rmSync(dir, { recursive: true });
+});
+
 test('workers: 2 SIGHUP reloads the config file, refusing a change of workers', async () => {
   const dir = tempDir();
   const file = path.join(dir, 'live.yaml');

@@ -247,5 +247,19 @@ test('reload: a new target on the same plain path continues the file instead of 
     assert.equal(r.count, 50, `${format}: both targets' packets in one readable file`);
     assert.equal(tshark(file, ['frame.number']).length, 50);
   }
+  // The new target keeps the file's precision even when its first packet's source differs.
+  const file = path.join(dir, 'precision.pcap');
+  const b = telnet.batch;
+  const old = create({ path: file });
+  await old.start();
+  await old.write(b, range(b, 0, 30), ctxFor({ names: () => ({ tsResolution: 9 }) }));
+  const next = create({ path: file });
+  await next.start();
+  await old.close();
+  await next.write(b, range(b, 30, 50), ctxFor({ names: () => ({ tsResolution: 6 }) }));
+  await next.close();
+  const back = loadCaptureSync(file);
+  assert.equal(back.batch.count, 50, 'packets before and after the reload');
+  assert.equal(back.interfaces[0].tsResolution, 9);
   fs.rmSync(dir, { recursive: true });
 });

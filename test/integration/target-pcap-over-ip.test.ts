@@ -167,3 +167,45 @@ test('reload: a new target on the same address takes over the listener and its c
   assert.equal(got.error, null);
   assert.equal(got.batch.count, 25, 'one uninterrupted pcap stream across the reload');
 });
+
+test('a client that connects before the first packet gets its header with the records, in their precision', async () => {
+  const t = create({ listen: '127.0.0.1:0', linktype: 1 });
+  await t.start();
+  const client = await connect(t.address().port);
+  const bytes: Buffer[] = [];
+  client.on('data', (d: Buffer) => bytes.push(d));
+  await until(() => t.up, 'a client');
+  await t.write(telnet, range(telnet, 0, 5), ctxFor({ names: () => ({ tsResolution: 9 }) }));
+  const ended = new Promise((r) => client.once('end', r));
+  await t.close();
+  await ended;
+  const got = parseCaptureBytes(Buffer.concat(bytes), 'early');
+  assert.equal(got.error, null);
+  assert.equal(got.interfaces[0].tsResolution, 9, 'nanosecond magic for nanosecond records');
+  assert.equal(got.batch.count, 5);
+  for (let i = 0; i < 5; i++) assert.equal(got.batch.tsNsec[i], telnet.tsNsec[i]);
+});
+
+test('a dropped reload gives the listener and its clients back to the running target', async () => {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const old = create({ listen: `127.0.0.1:${port}` });
+  await old.start();
+  const client = await connect(port);
+  client.resume();
+  await until(() => old.up, 'a client');
+  const next = create({ listen: `127.0.0.1:${port}` });
+  await next.start();
+  assert.equal(next.up, true, 'taken over');
+  assert.equal(old.up, false);
+  await next.discard();
+  assert.equal(old.up, true, 'given back');
+  const late = await connect(port);
+  late.resume();
+  await until(() => old.clientCounters().length === 2, 'a new client of the running target');
+  const ended = new Promise((r) => client.once('end', r));
+  await old.close();
+  await ended;
+});

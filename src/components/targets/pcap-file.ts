@@ -34,6 +34,7 @@ import type { BatchContext, Target } from '../types.js';
 import { CAPTURE_KEYS, captureOptions, durationValue, sizeValue, validateCapture, type CaptureOptions } from './config.js';
 import { FileRing } from './file-ring.js';
 import { StreamEncoder } from './stream-encoder.js';
+import { PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO } from '../../formats/pcap.js';
 import { unsupportedDirectives } from './strftime.js';
 
 /** Files written by this process: a reloaded target continues them instead of truncating. */
@@ -101,6 +102,20 @@ export class PcapFileTarget implements Target {
       }
     }
     this.ring.adoptExisting();
+    // A reloaded target continues this process's file (see Reload above): in its precision,
+    // whatever source the next packet comes from, so that the header still matches.
+    if (this.enc.format === 'pcap' && this.enc.nanos === undefined && !this.ring.rotating && WRITTEN.has(this.o.path)) {
+      this.enc.nanos = pcapFileNanos(this.o.path);
+    }
+  }
+
+  /** Leaves nothing behind: a target of a dropped reload never wrote (see Target.discard). */
+  async discard(): Promise<void> {
+    await this.settle();
+    const fh = this.fh;
+    this.fh = null;
+    await fh?.close().catch(() => this.counters.error('close'));
+    await this.ring.settle();
   }
 
   /** `weights`: bytes to count per packet instead of caplen (see StreamEncoder.encode). */
@@ -198,7 +213,7 @@ export class PcapFileTarget implements Target {
 
   private async openFile(now: number): Promise<boolean> {
     const p = this.ring.nextPath(now);
-    let header = this.enc.fileHeader() ?? this.defaultHeader();
+    let header = this.enc.fileHeader() ?? this.enc.idleHeader();
     let at = 0;
     try {
       fs.mkdirSync(path.dirname(p), { recursive: true }); // strftime directories (%Y/%m/...)
@@ -225,12 +240,6 @@ export class PcapFileTarget implements Target {
     }
     this.fileSize = at + header.length;
     return true;
-  }
-
-  /** A file opened before any packet (close() of an idle target): Ethernet pcap. */
-  private defaultHeader(): Uint8Array {
-    this.enc.linktype ??= 1;
-    return this.enc.fileHeader() as Uint8Array;
   }
 
   private async closeFile(now: number): Promise<void> {
@@ -272,6 +281,23 @@ async function continuable(p: string, format: 'pcap' | 'pcapng', header: Uint8Ar
   } finally {
     await fh?.close();
   }
+}
+
+/** Whether an existing pcap file has nanosecond timestamps; undefined when it is no pcap. */
+function pcapFileNanos(p: string): boolean | undefined {
+  const head = new Uint8Array(4);
+  try {
+    const fd = fs.openSync(p, 'r');
+    try {
+      if (fs.readSync(fd, head, 0, 4, 0) < 4) return undefined;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  const magic = new DataView(head.buffer).getUint32(0, true);
+  return magic === PCAP_MAGIC_NANO ? true : magic === PCAP_MAGIC_MICRO ? false : undefined;
 }
 
 /**

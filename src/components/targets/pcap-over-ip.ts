@@ -53,6 +53,8 @@ export class PcapOverIpTarget implements Target {
   private server: net.Server | null = null;
   /** Counters of clients that have gone, kept so totals stay explainable. */
   private readonly pastClients: ComponentCounters[] = [];
+  /** The running target whose listener and clients start() took over (a reload). */
+  private tookOverFrom: PcapOverIpTarget | null = null;
 
   constructor(readonly name: string, private readonly o: PcapOverIpOptions) {
     this.counters = new ComponentCounters('target', name, this.type);
@@ -101,6 +103,7 @@ export class PcapOverIpTarget implements Target {
     const server = prev.server as net.Server;
     prev.server = null;
     this.serve(server);
+    this.tookOverFrom = prev;
     const sameStream = prev.o.format === this.o.format && prev.o.snaplen === this.o.snaplen && prev.o.nanos === this.o.nanos && (this.o.linktype === undefined || this.o.linktype === prev.enc.linktype);
     if (sameStream) this.enc.continueFrom(prev.enc);
     for (const client of prev.clients) {
@@ -173,6 +176,19 @@ export class PcapOverIpTarget implements Target {
     }
     c.out(best, enc.bytesOf(0, best));
     c.drop(DropReason.queue_full, enc.count - best, enc.bytesOf(best, enc.count));
+  }
+
+  /** A dropped reload: the listener and the clients go back to the running target. */
+  async discard(): Promise<void> {
+    const prev = this.tookOverFrom;
+    if (prev === null || this.server === null) return this.close();
+    prev.serve(this.server);
+    this.server = null;
+    for (const client of this.clients) {
+      client.owner = prev;
+      prev.clients.add(client);
+    }
+    this.clients.clear();
   }
 
   async close(): Promise<void> {

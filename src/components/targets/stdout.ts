@@ -135,8 +135,7 @@ export class StdoutTarget implements Target {
 
   async close(): Promise<void> {
     if (!this.headerSent && !this.down) {
-      this.enc.linktype ??= 1;
-      this.queue.push(this.enc.fileHeader() as Uint8Array, 0, 0, true);
+      this.queue.push(this.enc.idleHeader(), 0, 0, true);
       this.headerSent = true;
       this.pump();
     }

@@ -81,10 +81,17 @@ export class StreamEncoder {
     for (const [k, v] of prev.ifaceIds) this.ifaceIds.set(k, v);
   }
 
-  /** The bytes a new file or client starts with, or null while a pcap's link type is unknown. */
+  /** The bytes a new file or client starts with, or null while a pcap's link type or precision is unknown. */
   fileHeader(): Uint8Array | null {
-    if (this.format === 'pcap') return this.linktype === undefined ? null : encodePcapHeader(this.linktype, this.snaplen, this.nanos ?? false);
+    if (this.format === 'pcap') return this.linktype === undefined || this.nanos === undefined ? null : encodePcapHeader(this.linktype, this.snaplen, this.nanos);
     return Buffer.concat([encodeSectionHeader(), ...this.idbs]);
+  }
+
+  /** The header of a stream that ends before its first packet: as tcpdump -w, Ethernet in microseconds. */
+  idleHeader(): Uint8Array {
+    this.linktype ??= 1;
+    this.nanos ??= false;
+    return this.fileHeader() as Uint8Array;
   }
 
   /** Captured bytes of records [from, to). */

@@ -30,6 +30,15 @@ function connect(port: number): Promise<net.Socket> {
   });
 }
 
+/** A port nothing listens on now: a reload takes over only a fixed port, never port 0. */
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
+}
+
 async function until(cond: () => boolean, what: string): Promise<void> {
   for (let k = 0; k < 500 && !cond(); k++) await sleep(10);
   assert.ok(cond(), `timed out waiting for ${what}`);
@@ -139,10 +148,7 @@ test('pcapng stream: a late client gets the section header and every interface s
 });
 
 test('reload: a new target on the same address takes over the listener and its clients; the stream goes on', async () => {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => probe.close(() => r()));
+  const port = await freePort();
 
   const old = create({ listen: `127.0.0.1:${port}` });
   await old.start();
@@ -187,10 +193,7 @@ test('a client that connects before the first packet gets its header with the re
 });
 
 test('a dropped reload gives the listener and its clients back to the running target', async () => {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => probe.close(() => r()));
+  const port = await freePort();
   const old = create({ listen: `127.0.0.1:${port}` });
   await old.start();
   const client = await connect(port);

@@ -97,6 +97,19 @@ function namedMap(doc: Obj, key: string, p: Problems, types: Record<string, { va
   return out;
 }
 
+/** Two targets writing one file would interleave their records into garbage. */
+function sameFiles(targets: Record<string, Obj>, file: string, p: Problems): void {
+  const baseDir = path.dirname(path.resolve(file));
+  const byPath = new Map<string, string>();
+  for (const [name, o] of Object.entries(targets)) {
+    if (typeof o.path !== 'string' || o.path === '' || o.path === '-') continue;
+    const full = path.resolve(baseDir, o.path);
+    const first = byPath.get(full);
+    if (first !== undefined) p.add(`targets.${name}.path`, `the same file as targets.${first}: two targets cannot write one file`);
+    else byPath.set(full, name);
+  }
+}
+
 /** Validates a parsed document; `file` is only used in messages and for relative paths. */
 export function validateConfig(doc: unknown, file: string): BrokerConfig {
   const p = new Problems();
@@ -116,6 +129,7 @@ export function validateConfig(doc: unknown, file: string): BrokerConfig {
         }
       }
   }
+  sameFiles(targets, file, p);
   const user = str(doc, 'user', '(top)', p) ?? null;
   const workers = num(doc, 'workers', '(top)', p, { integer: true, min: 1, max: 64 }) ?? 1;
   if (workers > 1) {

@@ -47,6 +47,7 @@ sessions:
     targets: [out]
 targets:
   out: { type: pcap_file, path: out.pcap, rotate_size: huge }
+  again: { type: pcap_file, path: ./out.pcap }
 `);
   const r = runCli(['validate', file]);
   assert.equal(r.status, 1);
@@ -62,6 +63,7 @@ targets:
     /sessions\[0\]\.targets\[0\]: no target named "missing"/,
     /sessions\[1\]\.number: 10 is already used/,
     /targets\.out\.rotate_size/,
+    /targets\.again\.path: the same file as targets\.out/,
   ]) assert.match(err, expected);
   fs.rmSync(dir, { recursive: true });
 });

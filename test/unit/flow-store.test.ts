@@ -11,6 +11,10 @@ import { decodePacket } from '../../src/decode/decode.js';
 import { FlowAnalyzer } from '../../src/flow/analyzer.js';
 import { EndReason } from '../../src/flow/constants.js';
 import type { FlowRecord } from '../../src/flow/record.js';
+import { frame } from '../packet-builder.js';
+
+/** A DNS query's UDP datagram from 10.0.0.HOST:12345 to 10.0.1.1:53. */
+const udp = (host: number): Uint8Array => frame({ src: `10.0.0.${host}`, dst: '10.0.1.1', sport: 12345, dport: 53 });
 
 function keyOf(k: KeyScratch, n: number): void {
   const addr = new Uint8Array([10, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff, 192, 168, 0, 1]);
@@ -41,18 +45,7 @@ test('insert / find / remove agree with a Map under random operations', () => {
 
 test('a full table expires the oldest idle flow early, counted, with reason lackOfResources', () => {
   const bb = new BatchBuilder();
-  for (let i = 0; i < 10; i++) {
-    const f = new Uint8Array(14 + 28);
-    f.set([0x08, 0x00], 12);
-    f.set([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, i + 1, 10, 0, 1, 1], 14);
-    let s = 0;
-    for (let w = 0; w < 20; w += 2) s += (f[14 + w] << 8) | f[15 + w];
-    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-    f[24] = (~s >> 8) & 0xff;
-    f[25] = ~s & 0xff;
-    f.set([0x30, 0x39, 0, 53, 0, 8, 0, 0], 34);
-    bb.add(f, { tsSec: 100 + i });
-  }
+  for (let i = 0; i < 10; i++) bb.add(udp(i + 1), { tsSec: 100 + i });
   const out: FlowRecord[] = [];
   const a = new FlowAnalyzer((r) => out.push(r), { decode: decodePacket, capacity: 4 });
   a.addBatch(bb.batch);
@@ -69,20 +62,8 @@ test('a full table expires the oldest idle flow early, counted, with reason lack
 
 test('idle UDP flows expire after the UDP timeout while packets keep arriving', () => {
   const bb = new BatchBuilder();
-  const mk = (host: number) => {
-    const f = new Uint8Array(14 + 28);
-    f.set([0x08, 0x00], 12);
-    f.set([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, host, 10, 0, 1, 1], 14);
-    let s = 0;
-    for (let w = 0; w < 20; w += 2) s += (f[14 + w] << 8) | f[15 + w];
-    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-    f[24] = (~s >> 8) & 0xff;
-    f[25] = ~s & 0xff;
-    f.set([0x30, 0x39, 0, 53, 0, 8, 0, 0], 34);
-    return f;
-  };
-  bb.add(mk(1), { tsSec: 100 });
-  for (let t = 101; t < 200; t += 5) bb.add(mk(2), { tsSec: t });
+  bb.add(udp(1), { tsSec: 100 });
+  for (let t = 101; t < 200; t += 5) bb.add(udp(2), { tsSec: t });
   const out: FlowRecord[] = [];
   const a = new FlowAnalyzer((r) => out.push(r), { decode: decodePacket, timeouts: { udp: 60 } });
   a.addBatch(bb.batch);
@@ -94,16 +75,7 @@ test('idle UDP flows expire after the UDP timeout while packets keep arriving', 
 
 test('active timeout: a long flow is reported every period and keeps its state', () => {
   const bb = new BatchBuilder();
-  const f = new Uint8Array(14 + 28);
-  f.set([0x08, 0x00], 12);
-  f.set([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 1, 1], 14);
-  let s = 0;
-  for (let w = 0; w < 20; w += 2) s += (f[14 + w] << 8) | f[15 + w];
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  f[24] = (~s >> 8) & 0xff;
-  f[25] = ~s & 0xff;
-  f.set([0x30, 0x39, 0, 53, 0, 8, 0, 0], 34);
-  for (let t = 0; t < 50; t++) bb.add(f, { tsSec: 1000 + t });
+  for (let t = 0; t < 50; t++) bb.add(udp(1), { tsSec: 1000 + t });
   const out: FlowRecord[] = [];
   const a = new FlowAnalyzer((r) => out.push(r), { decode: decodePacket, timeouts: { active: 10 } });
   a.addBatch(bb.batch);

@@ -9,10 +9,34 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import type { MirrorSource } from '../../src/components/sources/mirror-source.js';
+import type { PacketBatch } from '../../src/core/batch.js';
 import { loadCaptureSync } from '../../src/formats/index.js';
-import { validateConfig } from '../../src/pipeline/config.js';
+import { validateConfig, type BrokerConfig } from '../../src/pipeline/config.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { fixture, tempDir } from '../helpers.js';
+
+/**
+ * Runs `config` (one vxlan source) while `n` frames go to it as VXLAN datagrams, even ones
+ * with VNI 100 and odd ones with VNI 200, and returns once all are taken and outputs closed.
+ */
+async function runMirror(config: BrokerConfig, frames: PacketBatch, n: number): Promise<void> {
+  const p = new Pipeline(config);
+  await p.start();
+  const running = p.run();
+  const source = p.sources[0] as MirrorSource;
+  for (let k = 0; k < 50 && source.address === null; k++) await sleep(20);
+  const sock = dgram.createSocket('udp4');
+  for (let i = 0; i < n; i++) {
+    const vni = i % 2 === 0 ? 100 : 200;
+    const hdr = Buffer.from([8, 0, 0, 0, (vni >> 16) & 0xff, (vni >> 8) & 0xff, vni & 0xff, 0]);
+    await new Promise<void>((resolve) => sock.send(Buffer.concat([hdr, frames.copyPacket(i)]), source.address!.port, '127.0.0.1', () => resolve()));
+  }
+  sock.close();
+  for (let k = 0; k < 100 && source.counters.outPackets < n; k++) await sleep(20);
+  p.stop();
+  await running;
+  await p.close();
+}
 
 test('vxlan source in a broker: pcapng output keeps each VNI as its own interface', async () => {
   const dir = tempDir();
@@ -26,24 +50,8 @@ test('vxlan source in a broker: pcapng output keeps each VNI as its own interfac
     },
     path.join(dir, 'tapwire.yaml'),
   );
-  const p = new Pipeline(config);
-  await p.start();
-  const running = p.run();
-  const source = p.sources[0] as MirrorSource;
-  for (let k = 0; k < 50 && source.address === null; k++) await sleep(20);
-  const port = source.address!.port;
-  const sock = dgram.createSocket('udp4');
   const n = 40;
-  for (let i = 0; i < n; i++) {
-    const vni = i % 2 === 0 ? 100 : 200;
-    const hdr = Buffer.from([8, 0, 0, 0, (vni >> 16) & 0xff, (vni >> 8) & 0xff, vni & 0xff, 0]);
-    await new Promise<void>((resolve) => sock.send(Buffer.concat([hdr, frames.batch.copyPacket(i)]), port, '127.0.0.1', () => resolve()));
-  }
-  sock.close();
-  for (let k = 0; k < 100 && source.counters.outPackets < n; k++) await sleep(20);
-  p.stop();
-  await running;
-  await p.close();
+  await runMirror(config, frames.batch, n);
   const got = loadCaptureSync(out);
   assert.equal(got.batch.count, n);
   const byIface = new Map<string, number>();
@@ -76,26 +84,13 @@ test('sessions select one mirror session of a receiver by name: `mirror:web` and
     },
     path.join(dir, 'tapwire.yaml'),
   );
-  const p = new Pipeline(config);
-  await p.start();
-  const running = p.run();
-  const source = p.sources[0] as MirrorSource;
-  for (let k = 0; k < 50 && source.address === null; k++) await sleep(20);
-  const sock = dgram.createSocket('udp4');
   const n = 40;
-  let tcpOdd = 0;
-  for (let i = 0; i < n; i++) {
-    const vni = i % 2 === 0 ? 100 : 200;
+  let tcpOdd = 0; // IPv4/TCP frames among the odd ones (VNI 200), which session 2 keeps
+  for (let i = 1; i < n; i += 2) {
     const frame = frames.batch.copyPacket(i);
-    if (vni === 200 && frame[12] === 8 && frame[13] === 0 && frame[23] === 6) tcpOdd++;
-    const hdr = Buffer.from([8, 0, 0, 0, (vni >> 16) & 0xff, (vni >> 8) & 0xff, vni & 0xff, 0]);
-    await new Promise<void>((resolve) => sock.send(Buffer.concat([hdr, frame]), source.address!.port, '127.0.0.1', () => resolve()));
+    if (frame[12] === 8 && frame[13] === 0 && frame[23] === 6) tcpOdd++;
   }
-  sock.close();
-  for (let k = 0; k < 100 && source.counters.outPackets < n; k++) await sleep(20);
-  p.stop();
-  await running;
-  await p.close();
+  await runMirror(config, frames.batch, n);
   const web = loadCaptureSync(path.join(dir, 'web.pcap')).batch;
   const other = loadCaptureSync(path.join(dir, 'other.pcap')).batch;
   assert.equal(web.count, n / 2);

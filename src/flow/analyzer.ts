@@ -21,6 +21,7 @@ import { Layer, DecodeRecord } from '../decode/record.js';
 import { DEFAULT_TIMEOUTS, EndReason, LIKELY_SERVER_TCP, LIKELY_SERVER_UDP, TcpState, Hist, type EndReasonCode, type FlowTimeouts } from './constants.js';
 import { KeyScratch, KEY_WORDS } from './key.js';
 import { FlowStore, MAX_PARENTS } from './store.js';
+import { RecentFlows } from './recent.js';
 import { TcpMachine, TH } from './tcp.js';
 import { IpInfo, IpReject, parseIp, icmpPort, pseudoSum } from './ip.js';
 import { PayloadSums } from './checksum.js';
@@ -89,6 +90,10 @@ export class FlowAnalyzer {
   readonly timeouts: FlowTimeouts;
   private readonly tcp: TcpMachine;
   private readonly key = new KeyScratch();
+  private readonly recent = new RecentFlows();
+  /** Set by connOf: the packet's source is side A of the key; the packet may be cached. */
+  private srcIsA = true;
+  private cacheable = false;
   private readonly ip = new IpInfo();
   private readonly rec = new DecodeRecord();
   private readonly frags = new FragmentTracker();
@@ -141,8 +146,8 @@ export class FlowAnalyzer {
 
   /**
    * Decodes and meters every packet of the batch (needs the `decode` option), or only those
-   * `select` admits. The batch's bytes are copied once into the checksum module's memory, so
-   * each packet's checksum needs no copy of its own.
+   * `select` admits. The batch's bytes are copied once into the checksum module's memory
+   * (unless they were read there: readBuffers), so each packet's checksum needs no copy.
    */
   addBatch(batch: PacketBatch, select?: (batch: PacketBatch, i: number) => boolean): void {
     const decode = this.decode;
@@ -170,6 +175,16 @@ export class FlowAnalyzer {
     } finally {
       this.sums.unload();
     }
+  }
+
+  /**
+   * Two read buffers of `bytes` for a capture reader (CaptureReaderOptions.readBuffers), in
+   * the checksum module's memory: addBatch then sums payloads in place instead of copying
+   * each batch there. Null when there is nothing to gain (no WebAssembly, -C) or on a second
+   * call.
+   */
+  readBuffers(bytes: number): [Uint8Array, Uint8Array] | null {
+    return this.skipChecksums ? null : this.sums.readBuffers(bytes);
   }
 
   /** Decodes packet i with the `decode` option and meters it. */
@@ -427,6 +442,40 @@ export class FlowAnalyzer {
     return this.keyVlan ? ((this.vlanOuter << 12) | this.vlanInner) >>> 0 : 0;
   }
 
+  /**
+   * The slot of the TCP or UDP connection of the current packet, or -1 with the key built in
+   * `this.key` (for lookup). Sets `srcIsA`. IPv4 packets try the recent-flows cache first.
+   */
+  private connOf(data: Uint8Array, proto: number, sport: number, dport: number): number {
+    const ip = this.ip;
+    const vlanCtx = this.vlanCtx();
+    const tunnelCtx = this.keyTunnel ? this.tunnelCtx : 0;
+    const v4 = ip.version === 4;
+    this.cacheable = v4;
+    if (v4) {
+      const a = ip.src;
+      const b = ip.dst;
+      const src = (data[a] << 24) | (data[a + 1] << 16) | (data[a + 2] << 8) | data[a + 3];
+      const dst = (data[b] << 24) | (data[b + 1] << 16) | (data[b + 2] << 8) | data[b + 3];
+      const s = this.recent.find(this.store, src, dst, (sport << 16) | dport, proto, vlanCtx, tunnelCtx);
+      if (s >= 0) {
+        this.srcIsA = this.recent.srcIsA;
+        return s;
+      }
+    }
+    const key = this.key;
+    key.build(data, ip.version, ip.src, ip.dst, proto, sport, dport, false, vlanCtx, tunnelCtx);
+    this.srcIsA = key.srcIsA;
+    const s = this.store.find(key);
+    if (s >= 0) this.rememberConn(s);
+    return s;
+  }
+
+  /** Files slot s in the recent-flows cache when the last connOf() may use it. */
+  private rememberConn(s: number): void {
+    if (this.cacheable) this.recent.remember(this.store, s, this.srcIsA);
+  }
+
   /** Finds or creates the connection for the key in `this.key`; returns the slot. */
   private lookup(proto: number, srcIsA: boolean, flip: boolean, inactivity: number): number {
     const st = this.store;
@@ -495,26 +544,28 @@ export class FlowAnalyzer {
     seg.ack = view.getUint32(l4 + 8);
     seg.win = view.getUint16(l4 + 14);
     seg.t = this.t;
-    const key = this.key;
-    key.build(data, ip.version, ip.src, ip.dst, 6, sport, dport, false, this.vlanCtx(), this.keyTunnel ? this.tunnelCtx : 0);
     const st = this.store;
-    let s = st.find(key);
+    let s = this.connOf(data, 6, sport, dport);
     if (s >= 0 && this.tcp.isReuse(s)) {
       this.counters.reused++;
+      // The new connection takes the old one's key (found in the cache, it was not built).
+      this.key.load(st.keys, st.hash[s], s);
       this.finish(s, EndReason.endOfFlow, 'reuse');
       s = -1;
     }
+    const srcIsA = this.srcIsA;
     if (s < 0) {
       // WantConnection: a first packet that is not a pure SYN may be the responder's.
       let flip = false;
       if (!(flags & TH.SYN) || flags & TH.ACK) {
         if (this.serverTcp[sport]) flip = this.serverTcp[dport] ? !(flags & TH.SYN) && sport < dport : true;
       }
-      s = this.lookup(6, key.srcIsA, flip, this.timeouts.tcpHandshake);
+      s = this.lookup(6, srcIsA, flip, this.timeouts.tcpHandshake);
+      this.rememberConn(s);
     }
     st.touch(s);
     this.addParent(s);
-    const side = key.srcIsA ? 0 : 1;
+    const side = srcIsA ? 0 : 1;
     if (dataOff < 20 || dataOff > l4len || dataOff > remaining) {
       this.counters.truncatedTransport++;
       return s;
@@ -544,20 +595,20 @@ export class FlowAnalyzer {
     const ip = this.ip;
     const sport = view.getUint16(l4);
     const dport = view.getUint16(l4 + 2);
-    const key = this.key;
-    // The outer connection of a tunnel is keyed without the tunnel's own identity.
-    key.build(data, ip.version, ip.src, ip.dst, 17, sport, dport, false, this.vlanCtx(), this.keyTunnel ? this.tunnelCtx : 0);
     const st = this.store;
-    let s = st.find(key);
+    // The outer connection of a tunnel is keyed without the tunnel's own identity.
+    let s = this.connOf(data, 17, sport, dport);
+    const srcIsA = this.srcIsA;
     if (s < 0) {
       // Zeek does not flip a datagram sent to the limited broadcast address.
       const bcast = ip.version === 4 && data[ip.dst] === 255 && data[ip.dst + 1] === 255 && data[ip.dst + 2] === 255 && data[ip.dst + 3] === 255;
       const flip = !bcast && this.serverUdp[sport] === 1 && this.serverUdp[dport] === 0;
-      s = this.lookup(17, key.srcIsA, flip, this.timeouts.udp);
+      s = this.lookup(17, srcIsA, flip, this.timeouts.udp);
+      this.rememberConn(s);
     }
     st.touch(s);
     this.addParent(s);
-    const side = key.srcIsA ? 0 : 1;
+    const side = srcIsA ? 0 : 1;
     const isOrig = side === st.origSide[s];
     const full = remaining >= l4len;
     if (!this.skipChecksums && full) {

@@ -118,6 +118,8 @@ export class PayloadSums {
   private loaded: Uint8Array | null = null;
   private base = 0;
   private end = 0;
+  /** Read buffers live in the memory: it must not grow (see readBuffers). */
+  private pinned = false;
 
   /** `useWasm: false` forces the JavaScript loop (tests compare the two). */
   constructor(useWasm = true) {
@@ -130,12 +132,34 @@ export class PayloadSums {
   }
 
   /**
-   * Copies data[start, end) into the module's memory, so that sums inside that range need no
-   * copy of their own until unload(). The caller must unload before `data` changes.
+   * Two buffers of `bytes` each inside the module's memory, after a scratch area for the
+   * ranges sums copy (a capture reader reads into them: see load()). The memory never grows
+   * afterwards, since growing would detach them. Null without WebAssembly.
+   */
+  readBuffers(bytes: number): [Uint8Array, Uint8Array] | null {
+    if (this.wasm === null || this.pinned) return null;
+    this.room(MAX_RANGE + 2 * bytes);
+    this.pinned = true;
+    const buf = this.wasm.memory.buffer;
+    return [new Uint8Array(buf, MAX_RANGE, bytes), new Uint8Array(buf, MAX_RANGE + bytes, bytes)];
+  }
+
+  /**
+   * Makes the bytes data[start, end) available to sums until unload(): in place when `data`
+   * lies in the module's memory (a read buffer), else by copying them in once, so that sums
+   * inside that range need no copy of their own. The caller must unload before `data` changes.
    */
   load(data: Uint8Array, start: number, end: number): void {
     this.loaded = null;
-    if (this.wasm === null || end - start > MAX_LOAD) return;
+    if (this.wasm === null) return;
+    if (data.buffer === this.wasm.memory.buffer) {
+      this.loaded = data;
+      this.base = -data.byteOffset;
+      this.end = data.length;
+      return;
+    }
+    // Pinned read buffers leave only the scratch area for copies.
+    if (end - start > (this.pinned ? MAX_RANGE : MAX_LOAD)) return;
     this.room(end - start);
     this.mem.set(data.subarray(start, end));
     this.loaded = data;
@@ -170,6 +194,7 @@ export class PayloadSums {
   private room(bytes: number): void {
     const have = this.wasm!.memory.buffer.byteLength;
     if (bytes <= have) return;
+    if (this.pinned) throw new Error('PayloadSums: the memory holds read buffers and cannot grow');
     this.wasm!.memory.grow(Math.ceil((bytes - have) / PAGE));
     this.mem = new Uint8Array(this.wasm!.memory.buffer);
   }

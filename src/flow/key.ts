@@ -73,6 +73,15 @@ export class KeyScratch {
     this.hash = fmix32(h);
   }
 
+  /** Copies the key of slot s from the store's key column (for a flow found without it). */
+  load(keys: Uint32Array, hash: number, s: number): void {
+    const w = this.words;
+    const base = s * KEY_WORDS;
+    for (let i = 0; i < KEY_WORDS; i++) w[i] = keys[base + i];
+    this.hash = hash;
+    this.wide = true;
+  }
+
   /**
    * Fills the key from addresses at `srcOff`/`dstOff` in `data` (length 4 or 16).
    * Returns nothing; `srcIsA` and `hash` are set.

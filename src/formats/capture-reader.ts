@@ -23,6 +23,13 @@ export interface CaptureReaderOptions {
    * worker threads read packets in place (a sharded pipeline). Memory is bounded by the pool.
    */
   sharedBuffers?: SharedBufferPool;
+  /**
+   * The two read buffers to alternate between, instead of new ones of `bufferBytes` (a
+   * consumer that wants the packets in memory of its own: the flow analyzer reads into
+   * WebAssembly memory, where its checksum code sums payloads in place). A record larger
+   * than half a buffer still gets a bigger buffer of the reader's own.
+   */
+  readBuffers?: [Uint8Array, Uint8Array];
 }
 
 /**
@@ -45,6 +52,7 @@ export class CaptureReader {
   private readonly bufferBytes: number;
   private readonly batchSize: number;
   private readonly pool: SharedBufferPool | null;
+  private readonly readBuffers: [Uint8Array, Uint8Array] | null;
   /** Bytes of the input consumed so far (for progress and error offsets). */
   bytesRead = 0;
   packetsRead = 0;
@@ -52,7 +60,8 @@ export class CaptureReader {
   constructor(name: string, source: ByteSource, opts: CaptureReaderOptions = {}) {
     this.name = name;
     this.source = source;
-    this.bufferBytes = opts.bufferBytes ?? 4 << 20;
+    this.readBuffers = opts.readBuffers ?? null;
+    this.bufferBytes = this.readBuffers?.[0].length ?? opts.bufferBytes ?? 4 << 20;
     this.batchSize = opts.batchSize ?? 8192;
     this.pool = opts.sharedBuffers ?? null;
   }
@@ -74,8 +83,9 @@ export class CaptureReader {
    */
   async *batches(): AsyncGenerator<PacketBatch> {
     const pool = this.pool;
-    let cur = pool ? await pool.buffer(this.bufferBytes) : new Uint8Array(this.bufferBytes);
-    let spare = pool ? cur : new Uint8Array(this.bufferBytes);
+    const own = this.readBuffers;
+    let cur = pool ? await pool.buffer(this.bufferBytes) : (own?.[0] ?? new Uint8Array(this.bufferBytes));
+    let spare = pool ? cur : (own?.[1] ?? new Uint8Array(this.bufferBytes));
     let view = new DataView(cur.buffer, cur.byteOffset, cur.byteLength);
     let batch: PacketBatch | null = pool ? null : new PacketBatch(this.batchSize, cur);
     let eof = false;

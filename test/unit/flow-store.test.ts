@@ -1,6 +1,7 @@
 /**
  * The flow store: hash index with backward-shift deletion against a Map model, and the
- * memory bound (a full table expires its oldest idle flow early and counts it).
+ * memory bound (a full table expires its oldest idle flow early and counts it), and the
+ * recent-flows cache in front of it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,8 @@ import { FlowAnalyzer } from '../../src/flow/analyzer.js';
 import { EndReason } from '../../src/flow/constants.js';
 import type { FlowRecord } from '../../src/flow/record.js';
 import { frame } from '../packet-builder.js';
+import { RecentFlows } from '../../src/flow/recent.js';
+import { seededRandom } from '../helpers.js';
 
 /** A DNS query's UDP datagram from 10.0.0.HOST:12345 to 10.0.1.1:53. */
 const udp = (host: number): Uint8Array => frame({ src: `10.0.0.${host}`, dst: '10.0.1.1', sport: 12345, dport: 53 });
@@ -129,4 +132,42 @@ test('timer wheel: every flow is visited at its tick, in tick order, across skip
     for (const [s, t] of due) assert.ok(Math.floor(t * 16) >= Math.floor(now * 16), `slot ${s} due at ${t} missed (now ${now})`);
   }
   assert.ok(visits > 300, `only ${visits} visits`);
+});
+
+test('the recent-flows cache answers only with the slot the table holds the flow in', () => {
+  const st = new FlowStore(500);
+  const k = new KeyScratch();
+  const recent = new RecentFlows();
+  const rnd = seededRandom(2024);
+  let serial = 0;
+  let hits = 0;
+  for (let step = 0; step < 50000; step++) {
+    // 800 flows over 500 slots: flows end and slots take other flows all the time.
+    const n = Math.floor(rnd() * 800);
+    const a = 0x0a000000 | n;
+    const b = 0xc0a80001;
+    const sport = 1000 + (n % 7);
+    const forward = rnd() < 0.5;
+    const addr = new Uint8Array(8);
+    const dv = new DataView(addr.buffer);
+    dv.setUint32(forward ? 0 : 4, a);
+    dv.setUint32(forward ? 4 : 0, b);
+    const [sp, dp] = forward ? [sport, 53] : [53, sport];
+    k.build(addr, 4, 0, 4, 17, sp, dp, false, 0, 0);
+    const cached = recent.find(st, dv.getInt32(0), dv.getInt32(4), (sp << 16) | dp, 17, 0, 0);
+    let s = st.find(k);
+    if (cached >= 0) {
+      hits++;
+      assert.equal(cached, s, `step ${step}: cached slot`);
+      assert.equal(recent.srcIsA, k.srcIsA, `step ${step}: direction`);
+    } else {
+      if (s < 0) {
+        if (st.full) st.remove(st.oldest());
+        s = st.insert(k, ++serial);
+      }
+      recent.remember(st, s, k.srcIsA);
+    }
+    if (rnd() < 0.2) st.remove(s);
+  }
+  assert.ok(hits > 1000, `the cache is used (${hits} hits)`);
 });

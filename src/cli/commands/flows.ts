@@ -181,7 +181,8 @@ export async function flowsCommand(argv: string[]): Promise<number> {
     decode: decodePacket,
   });
 
-  const reader = await openCapture(o.read);
+  // The reader fills buffers in the checksum module's memory: payloads are summed in place.
+  const reader = await openCapture(o.read, { readBuffers: analyzer.readBuffers(4 << 20) ?? undefined });
   const select =
     compile === null ? undefined : (batch: PacketBatch, i: number) => matcherFor(batch.linktype[i])(batch.data, batch.view, batch.offset[i], batch.caplen[i], batch.wirelen[i]);
   let status: number = ExitCode.ok;

@@ -63,9 +63,12 @@ export function transportName(ipProto: number): string {
   }
 }
 
+/** The decimal text of each byte value (no number formatting per address). */
+const DECIMAL = Array.from({ length: 256 }, (_, i) => String(i));
+
 /** Textual IPv4 / IPv6 address (RFC 5952 compressed form, as Zeek prints). */
 export function addrString(b: Uint8Array): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  if (b.length === 4) return DECIMAL[b[0]] + '.' + DECIMAL[b[1]] + '.' + DECIMAL[b[2]] + '.' + DECIMAL[b[3]];
   const w: number[] = [];
   for (let i = 0; i < 16; i += 2) w.push((b[i] << 8) | b[i + 1]);
   // IPv4-mapped / compatible forms are printed the way inet_ntop does.

@@ -93,10 +93,10 @@ async function exportTo(records: FlowRecord[], protocol: 'ipfix' | 'netflow9', p
   return x;
 }
 
-/** softflowd -r exits when the file is done, but can linger: then its control socket stops it. */
 /**
- * Runs softflowd -r to completion. Started from a node process, softflowd sometimes sits in
- * accept() on its control socket instead of reading the file; a control-socket request
+ * Runs softflowd -r to completion. With a control socket path of 13 characters or more,
+ * softflowd 1.1.0 -r waits on the socket between reads instead of reading straight through
+ * (the caller passes a short path); should it wait anyway, a control-socket request
  * (`softflowctl statistics`) wakes it, so one is sent every 200 ms until it exits.
  */
 async function runSoftflowd(file: string, port: number, ctl: string): Promise<string> {
@@ -133,7 +133,8 @@ for (const rel of CAPTURES) {
     let softflowd = 'softflowd not installed';
     if (have('softflowd')) {
       const c3 = await startNfcapd();
-      const ctl = path.join(os.tmpdir(), `tapwire-softflowd-${process.pid}.ctl`);
+      // At most 12 characters (see runSoftflowd).
+      const ctl = `/tmp/tt${process.pid % 100000}`;
       const log = await runSoftflowd(file, c3.port, ctl);
       const sf = await stopAndRead(c3);
       softflowd = `softflowd (NetFlow v9, its own flow rules): ${sf.flows} flows, ${sf.packets} packets, ${sf.bytes} bytes`;

@@ -162,6 +162,17 @@ function makeManyFlows(file: string, flows: number): void {
   fs.closeSync(fd);
 }
 
+/** The highest CPU this process may run on (Linux's Cpus_allowed_list), or null if unknown. */
+function lastAllowedCpu(): string | null {
+  try {
+    const list = /^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
+    const last = list?.split(/[,-]/).pop();
+    return last !== undefined && /^\d+$/.test(last) ? last : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function runBench(ctx: Ctx): Promise<void> {
   const { pcap, log } = ctx;
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tapwire-bench-flows-'));
@@ -173,8 +184,9 @@ export async function runBench(ctx: Ctx): Promise<void> {
     // more work. Pinned, the CPU times compare the work done and vary far less from run to run.
     // Each tool runs ROUNDS times, alternating; the ratio compares the fastest run of each
     // (CPU time here varies by up to 30 % from run to run with the host's load).
-    const cpu = String(os.cpus().length - 1);
-    const pinned = (cmd: string, args: string[]): [string, string[]] => (have('taskset') ? ['taskset', ['-c', cpu, cmd, ...args]] : [cmd, args]);
+    const cpu = have('taskset') ? lastAllowedCpu() : null;
+    const pinned = (cmd: string, args: string[]): [string, string[]] => (cpu !== null ? ['taskset', ['-c', cpu, cmd, ...args]] : [cmd, args]);
+    const where = cpu !== null ? `, pinned to CPU ${cpu}` : ', not pinned';
     const ourArgs = (port: number) => [cli, 'flows', '-r', pcap, '--logs', out, '--ipfix', `127.0.0.1:${port}`, '--stats'];
     const c0 = await collector();
     const free = await run(process.execPath, ourArgs(c0.port), { TAPWIRE_REPORT_PEAK_RSS: '1' });
@@ -192,7 +204,7 @@ export async function runBench(ctx: Ctx): Promise<void> {
       ourCpu.push(ours.cpu);
       const flows = /flowsEmitted: (\d+)/.exec(ours.out)?.[1] ?? '?';
       const evicted = /evicted: (\d+)/.exec(ours.out)?.[1] ?? '?';
-      log(`tapwire   (run ${round}${have('taskset') ? `, pinned to CPU ${cpu}` : ''}): ${ours.seconds.toFixed(2)} s wall, ${ours.cpu.toFixed(2)} s CPU, ${mpps(packets, ours.cpu)} per CPU second, ${flows} flows (${evicted} expired early), peak RSS ${ours.rssMiB.toFixed(0)} MiB; ${got1}`);
+      log(`tapwire   (run ${round}${where}): ${ours.seconds.toFixed(2)} s wall, ${ours.cpu.toFixed(2)} s CPU, ${mpps(packets, ours.cpu)} per CPU second, ${flows} flows (${evicted} expired early), peak RSS ${ours.rssMiB.toFixed(0)} MiB; ${got1}`);
       if (!peerThere) continue;
       const c2 = await collector();
       // A control socket path of 13 characters or more makes softflowd 1.1.0 -r stall between
@@ -209,7 +221,7 @@ export async function runBench(ctx: Ctx): Promise<void> {
       const sfFlows = /Flows exported: (\d+)/.exec(peer.out)?.[1] ?? '?';
       const stalled = peer.wakes > 0 ? ` (stalled: woken ${peer.wakes} times)` : '';
       // Both rates count the capture's packets (the same file), so their ratio is the CPU ratio.
-      log(`softflowd (run ${round}${have('taskset') ? `, pinned to CPU ${cpu}` : ''}): ${peer.seconds.toFixed(2)} s wall${stalled}, ${peer.cpu.toFixed(2)} s CPU, ${mpps(packets, peer.cpu)} per CPU second (it reports ${sfPackets} packets processed), ${sfFlows} flows, peak RSS ${peer.rssMiB.toFixed(0)} MiB; ${got2}`);
+      log(`softflowd (run ${round}${where}): ${peer.seconds.toFixed(2)} s wall${stalled}, ${peer.cpu.toFixed(2)} s CPU, ${mpps(packets, peer.cpu)} per CPU second (it reports ${sfPackets} packets processed), ${sfFlows} flows, peak RSS ${peer.rssMiB.toFixed(0)} MiB; ${got2}`);
     }
     if (peerThere) {
       const best = (v: number[]) => Math.min(...v);

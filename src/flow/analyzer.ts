@@ -91,9 +91,8 @@ export class FlowAnalyzer {
   private readonly tcp: TcpMachine;
   private readonly key = new KeyScratch();
   private readonly recent = new RecentFlows();
-  /** Set by connOf: the packet's source is side A of the key; the packet may be cached. */
+  /** Set by connOf: the packet's source is side A of the key. */
   private srcIsA = true;
-  private cacheable = false;
   private readonly ip = new IpInfo();
   private readonly rec = new DecodeRecord();
   private readonly frags = new FragmentTracker();
@@ -185,6 +184,11 @@ export class FlowAnalyzer {
    */
   readBuffers(bytes: number): [Uint8Array, Uint8Array] | null {
     return this.skipChecksums ? null : this.sums.readBuffers(bytes);
+  }
+
+  /** Times packet bytes were copied into the checksum module (none when read in place). */
+  get checksumCopies(): number {
+    return this.sums.copies;
   }
 
   /** Decodes packet i with the `decode` option and meters it. */
@@ -450,9 +454,7 @@ export class FlowAnalyzer {
     const ip = this.ip;
     const vlanCtx = this.vlanCtx();
     const tunnelCtx = this.keyTunnel ? this.tunnelCtx : 0;
-    const v4 = ip.version === 4;
-    this.cacheable = v4;
-    if (v4) {
+    if (ip.version === 4) {
       const a = ip.src;
       const b = ip.dst;
       const src = (data[a] << 24) | (data[a + 1] << 16) | (data[a + 2] << 8) | data[a + 3];
@@ -462,18 +464,13 @@ export class FlowAnalyzer {
         this.srcIsA = this.recent.srcIsA;
         return s;
       }
-    }
+    } else this.recent.skip();
     const key = this.key;
     key.build(data, ip.version, ip.src, ip.dst, proto, sport, dport, false, vlanCtx, tunnelCtx);
     this.srcIsA = key.srcIsA;
     const s = this.store.find(key);
-    if (s >= 0) this.rememberConn(s);
+    if (s >= 0) this.recent.remember(this.store, s, this.srcIsA);
     return s;
-  }
-
-  /** Files slot s in the recent-flows cache when the last connOf() may use it. */
-  private rememberConn(s: number): void {
-    if (this.cacheable) this.recent.remember(this.store, s, this.srcIsA);
   }
 
   /** Finds or creates the connection for the key in `this.key`; returns the slot. */
@@ -548,7 +545,8 @@ export class FlowAnalyzer {
     let s = this.connOf(data, 6, sport, dport);
     if (s >= 0 && this.tcp.isReuse(s)) {
       this.counters.reused++;
-      // The new connection takes the old one's key (found in the cache, it was not built).
+      // The new connection takes the old one's key: after a cache hit, \`this.key\` still holds
+      // whatever packet last built it.
       this.key.load(st.keys, st.hash[s], s);
       this.finish(s, EndReason.endOfFlow, 'reuse');
       s = -1;
@@ -561,7 +559,7 @@ export class FlowAnalyzer {
         if (this.serverTcp[sport]) flip = this.serverTcp[dport] ? !(flags & TH.SYN) && sport < dport : true;
       }
       s = this.lookup(6, srcIsA, flip, this.timeouts.tcpHandshake);
-      this.rememberConn(s);
+      this.recent.remember(this.store, s, srcIsA);
     }
     st.touch(s);
     this.addParent(s);
@@ -604,7 +602,7 @@ export class FlowAnalyzer {
       const bcast = ip.version === 4 && data[ip.dst] === 255 && data[ip.dst + 1] === 255 && data[ip.dst + 2] === 255 && data[ip.dst + 3] === 255;
       const flip = !bcast && this.serverUdp[sport] === 1 && this.serverUdp[dport] === 0;
       s = this.lookup(17, srcIsA, flip, this.timeouts.udp);
-      this.rememberConn(s);
+      this.recent.remember(this.store, s, srcIsA);
     }
     st.touch(s);
     this.addParent(s);

@@ -118,8 +118,12 @@ export class PayloadSums {
   private loaded: Uint8Array | null = null;
   private base = 0;
   private end = 0;
+  /** The loaded bytes are a read buffer in the memory, not a copy in the scratch area. */
+  private inPlace = false;
   /** Read buffers live in the memory: it must not grow (see readBuffers). */
   private pinned = false;
+  /** Times bytes were copied into the module: a batch by load(), or a range by sum(). */
+  copies = 0;
 
   /** `useWasm: false` forces the JavaScript loop (tests compare the two). */
   constructor(useWasm = true) {
@@ -152,7 +156,8 @@ export class PayloadSums {
   load(data: Uint8Array, start: number, end: number): void {
     this.loaded = null;
     if (this.wasm === null) return;
-    if (data.buffer === this.wasm.memory.buffer) {
+    this.inPlace = data.buffer === this.wasm.memory.buffer;
+    if (this.inPlace) {
       this.loaded = data;
       this.base = -data.byteOffset;
       this.end = data.length;
@@ -161,6 +166,7 @@ export class PayloadSums {
     // Pinned read buffers leave only the scratch area for copies.
     if (end - start > (this.pinned ? MAX_RANGE : MAX_LOAD)) return;
     this.room(end - start);
+    this.copies++;
     this.mem.set(data.subarray(start, end));
     this.loaded = data;
     this.base = start;
@@ -179,8 +185,10 @@ export class PayloadSums {
     let s: number;
     if (data === this.loaded && start >= this.base && end <= this.end) s = wasm.sum(start - this.base, len);
     else {
-      // The copy overwrites the loaded bytes: later sums copy their own ranges too.
-      this.loaded = null;
+      // The scratch area starts at 0: a copy there overwrites bytes loaded by copying (later
+      // sums then copy their own ranges too), never a read buffer, which lies beyond it.
+      if (!this.inPlace) this.loaded = null;
+      this.copies++;
       this.room(len);
       this.mem.set(data.subarray(start, end));
       s = wasm.sum(0, len);

@@ -26,8 +26,9 @@ export interface CaptureReaderOptions {
   /**
    * The two read buffers to alternate between, instead of new ones of `bufferBytes` (a
    * consumer that wants the packets in memory of its own: the flow analyzer reads into
-   * WebAssembly memory, where its checksum code sums payloads in place). A record larger
-   * than half a buffer still gets a bigger buffer of the reader's own.
+   * WebAssembly memory, where its checksum code sums payloads in place). Both the same size;
+   * they take the place of `bufferBytes` and cannot go with `sharedBuffers`. A record larger
+   * than half a buffer gets a bigger buffer of the reader's own, for as long as it needs one.
    */
   readBuffers?: [Uint8Array, Uint8Array];
 }
@@ -60,10 +61,17 @@ export class CaptureReader {
   constructor(name: string, source: ByteSource, opts: CaptureReaderOptions = {}) {
     this.name = name;
     this.source = source;
-    this.readBuffers = opts.readBuffers ?? null;
-    this.bufferBytes = this.readBuffers?.[0].length ?? opts.bufferBytes ?? 4 << 20;
+    const given = opts.readBuffers;
+    if (given) {
+      const [a, b] = given;
+      if (opts.sharedBuffers) throw new TypeError('CaptureReader: readBuffers and sharedBuffers cannot go together');
+      if (a.length === 0 || a.length !== b.length) throw new TypeError(`CaptureReader: readBuffers must be two non-empty buffers of one size (got ${a.length} and ${b.length} bytes)`);
+      if (opts.bufferBytes !== undefined && opts.bufferBytes !== a.length) throw new TypeError(`CaptureReader: bufferBytes ${opts.bufferBytes} differs from the readBuffers' ${a.length}`);
+    }
+    this.bufferBytes = given?.[0].length ?? opts.bufferBytes ?? 4 << 20;
     this.batchSize = opts.batchSize ?? 8192;
     this.pool = opts.sharedBuffers ?? null;
+    this.readBuffers = given ?? null;
   }
 
   get format(): 'pcap' | 'pcapng' | 'unknown' {
@@ -83,9 +91,9 @@ export class CaptureReader {
    */
   async *batches(): AsyncGenerator<PacketBatch> {
     const pool = this.pool;
-    const own = this.readBuffers;
-    let cur = pool ? await pool.buffer(this.bufferBytes) : (own?.[0] ?? new Uint8Array(this.bufferBytes));
-    let spare = pool ? cur : (own?.[1] ?? new Uint8Array(this.bufferBytes));
+    // Without a pool, reading alternates between these two.
+    const home = pool ? null : (this.readBuffers ?? [new Uint8Array(this.bufferBytes), new Uint8Array(this.bufferBytes)]);
+    let cur = home ? home[0] : await pool!.buffer(this.bufferBytes);
     let view = new DataView(cur.buffer, cur.byteOffset, cur.byteLength);
     let batch: PacketBatch | null = pool ? null : new PacketBatch(this.batchSize, cur);
     let eof = false;
@@ -107,7 +115,7 @@ export class CaptureReader {
     let pos = 0; // parse position in cur
     let base = 0; // input offset of cur[0]
     let next: Promise<number> | null = null; // the read into nextBuf in flight
-    let nextBuf = spare;
+    let nextBuf = cur;
     try {
       len = await fill(cur, 0);
       for (;;) {
@@ -126,13 +134,16 @@ export class CaptureReader {
         const need = r.need ?? 0;
         this.bytesRead = base + pos;
         const rest = len - pos;
-        nextBuf = spare;
         if (!r.error && !eof && (need > 0 || rest < cur.length >> 1)) {
           const want = Math.max(need, rest + 1);
           if (want > MAX_BLOCK_LEN) throw new CaptureError('E_BAD_RECORD', this.name, base + pos, `record of ${need} bytes is larger than any capture allows`);
           const size = Math.max(this.bufferBytes, 2 * want);
-          if (pool) nextBuf = await pool.buffer(size);
-          else if (want > nextBuf.length >> 1) nextBuf = new Uint8Array(size);
+          if (home) {
+            // A home buffer whenever the record fits, so that a larger one serves only the
+            // records that need it (the consumer is done with both home buffers but `cur`).
+            nextBuf = cur === home[0] ? home[1] : home[0];
+            if (want > nextBuf.length >> 1) nextBuf = new Uint8Array(size);
+          } else nextBuf = await pool!.buffer(size);
           nextBuf.set(cur.subarray(pos, len), 0);
           next = fill(nextBuf, rest);
         }
@@ -150,11 +161,10 @@ export class CaptureReader {
           throw r.error;
         }
         if (next !== null) {
-          // The consumer is done with `cur`: it becomes the spare buffer (or goes back to the pool).
+          // The consumer is done with `cur`: it is free again (or goes back to the pool).
           len = await next;
           next = null;
           if (pool) pool.release(cur);
-          else spare = cur;
           cur = nextBuf;
           view = new DataView(cur.buffer, cur.byteOffset, cur.byteLength);
           base += pos;

@@ -111,6 +111,7 @@ test('read buffers in the module memory: sums in place agree, and the memory nev
 
 test('flows metered from read buffers in the module memory equal flows from plain buffers', async () => {
   let files = 0;
+  const copies = { inPlace: 0, copied: 0 };
   for (const file of walkFiles(fixture(), /\.(pcap|pcapng)$/)) {
     const run = async (inPlace: boolean): Promise<string[]> => {
       const out: string[] = [];
@@ -121,14 +122,18 @@ test('flows metered from read buffers in the module memory equal flows from plai
       const reader = await openCapture(file, { bufferBytes: 1 << 16, readBuffers: bufs ?? undefined });
       try {
         for await (const b of reader.batches()) a.addBatch(b);
-      } catch {
-        // a damaged fixture: both runs stop at the same place
+      } catch (e) {
+        // A damaged fixture: both runs must stop at the same place, with the same error.
+        out.push(`error: ${(e as Error).message}`);
       }
       a.flush();
+      copies[inPlace ? 'inPlace' : 'copied'] += a.checksumCopies;
       return out;
     };
     assert.deepEqual(await run(true), await run(false), file);
     files++;
   }
-  console.log(`read buffers: ${files} captures give the same records in place and copied`);
+  console.log(`read buffers: ${files} captures give the same records in place and copied; bytes copied into the module ${copies.inPlace} times in place, ${copies.copied} times otherwise`);
+  assert.ok(copies.copied > 0, 'plain buffers are copied into the module');
+  assert.equal(copies.inPlace, 0, 'read buffers are summed where they lie');
 });

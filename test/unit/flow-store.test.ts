@@ -153,8 +153,11 @@ test('the recent-flows cache answers only with the slot the table holds the flow
     dv.setUint32(forward ? 0 : 4, a);
     dv.setUint32(forward ? 4 : 0, b);
     const [sp, dp] = forward ? [sport, 53] : [53, sport];
-    k.build(addr, 4, 0, 4, 17, sp, dp, false, 0, 0);
-    const cached = recent.find(st, dv.getInt32(0), dv.getInt32(4), (sp << 16) | dp, 17, 0, 0);
+    // The same addresses and ports on another VLAN or in another tunnel are another flow.
+    const vlanCtx = rnd() < 0.7 ? 0 : 7;
+    const tunnelCtx = rnd() < 0.7 ? 0 : 0x4000 + (n % 3);
+    k.build(addr, 4, 0, 4, 17, sp, dp, false, vlanCtx, tunnelCtx);
+    const cached = recent.find(st, dv.getInt32(0), dv.getInt32(4), (sp << 16) | dp, 17, vlanCtx, tunnelCtx);
     let s = st.find(k);
     if (cached >= 0) {
       hits++;

@@ -89,6 +89,24 @@ test('full handshake, data both ways, FIN both ways: ShADdFf SF', () => {
   assert.ok(Math.abs(r.duration - 0.006) < 1e-9);
 });
 
+test('port reuse found through the recent-flows cache: the new connection keeps its own key', () => {
+  // The closed connection's packets fill the recent-flows cache; the UDP datagram between
+  // leaves another flow's key in the analyzer's scratch key. The new SYN hits the cache, so
+  // its key is never built from the packet: the reuse path must take it from the table.
+  const out = run([
+    { from: 'A', l4: tcp(40000, 80, 100, 0, F.SYN) },
+    { from: 'B', l4: tcp(80, 40000, 500, 101, F.SYN | F.ACK) },
+    { from: 'A', l4: tcp(40000, 80, 101, 501, F.ACK | F.FIN) },
+    { from: 'B', l4: tcp(80, 40000, 501, 102, F.ACK | F.FIN) },
+    { from: 'A', l4: tcp(40000, 80, 102, 502, F.ACK) },
+    { from: 'A', proto: 17, l4: udp(5353, 53, 12) },
+    { from: 'A', l4: tcp(40000, 80, 9000, 0, F.SYN) },
+    { from: 'B', l4: tcp(80, 40000, 7000, 9001, F.SYN | F.ACK) },
+  ]);
+  const rows = out.map((r) => `${r.proto} ${r.origP}>${r.respP} ${r.connState} ${r.history} ${r.origPkts}/${r.respPkts}`).sort();
+  assert.deepEqual(rows, ['tcp 40000>80 S1 Sh 1/1', 'tcp 40000>80 SF ShFfA 3/2', 'udp 5353>53 S0 D 1/0']);
+});
+
 test('SYN answered by RST: Sr REJ', () => {
   const [r] = run([
     { from: 'A', l4: tcp(40001, 81, 7, 0, F.SYN) },

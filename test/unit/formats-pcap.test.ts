@@ -179,3 +179,21 @@ test('sharedBuffers: a batch stays valid while someone holds it, after later one
   for (const h of held) check(h);
   assert.equal(k, 300);
 });
+
+test('readBuffers: packets land in the two given buffers, a larger one only while a record needs it', async () => {
+  // Small records, one record larger than half a read buffer, then small ones again.
+  const many = Array.from({ length: 400 }, (_, k) => ({ sec: 3000 + k, frac: k, data: Array.from({ length: k === 100 ? 3000 : 60 + (k % 90) }, (_, j) => (j * 3 + k) & 0xff) }));
+  const bytes = makePcap({ le: true, nanos: false, packets: many });
+  const whole = parseCaptureBytes(bytes).batch;
+  const given: [Uint8Array, Uint8Array] = [new Uint8Array(4096), new Uint8Array(4096)];
+  const reader = new CaptureReader('t', new TrickleSource(bytes, 1500), { readBuffers: given, batchSize: 16 });
+  let k = 0;
+  const other: number[] = [];
+  for await (const b of reader.batches()) {
+    if (b.data !== given[0] && b.data !== given[1]) other.push(k);
+    for (let i = 0; i < b.count; i++, k++) assert.deepEqual(b.packet(i), whole.packet(k));
+  }
+  assert.equal(k, 400);
+  assert.ok(other.length > 0 && other.every((first) => first <= 100 && first > 80), `batches outside the given buffers start at packets ${other.join(', ')}`);
+  assert.throws(() => new CaptureReader('t', new TrickleSource(bytes, 1), { readBuffers: [new Uint8Array(8), new Uint8Array(16)] }), /one size/);
+});

@@ -545,7 +545,7 @@ export class FlowAnalyzer {
     let s = this.connOf(data, 6, sport, dport);
     if (s >= 0 && this.tcp.isReuse(s)) {
       this.counters.reused++;
-      // The new connection takes the old one's key: after a cache hit, \`this.key\` still holds
+      // The new connection takes the old one's key: after a cache hit, `this.key` still holds
       // whatever packet last built it.
       this.key.load(st.keys, st.hash[s], s);
       this.finish(s, EndReason.endOfFlow, 'reuse');

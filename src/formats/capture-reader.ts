@@ -66,6 +66,10 @@ export class CaptureReader {
       const [a, b] = given;
       if (opts.sharedBuffers) throw new TypeError('CaptureReader: readBuffers and sharedBuffers cannot go together');
       if (a.length === 0 || a.length !== b.length) throw new TypeError(`CaptureReader: readBuffers must be two non-empty buffers of one size (got ${a.length} and ${b.length} bytes)`);
+      // A read into one must never touch the other, which holds the batch being handed out.
+      if (a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
+        throw new TypeError('CaptureReader: the two readBuffers overlap');
+      }
       if (opts.bufferBytes !== undefined && opts.bufferBytes !== a.length) throw new TypeError(`CaptureReader: bufferBytes ${opts.bufferBytes} differs from the readBuffers' ${a.length}`);
     }
     this.bufferBytes = given?.[0].length ?? opts.bufferBytes ?? 4 << 20;
@@ -116,6 +120,8 @@ export class CaptureReader {
     let base = 0; // input offset of cur[0]
     let next: Promise<number> | null = null; // the read into nextBuf in flight
     let nextBuf = cur;
+    /** A larger buffer not in use, kept for the next record that needs one. */
+    let big: Uint8Array | null = null;
     try {
       len = await fill(cur, 0);
       for (;;) {
@@ -142,7 +148,11 @@ export class CaptureReader {
             // A home buffer whenever the record fits, so that a larger one serves only the
             // records that need it (the consumer is done with both home buffers but `cur`).
             nextBuf = cur === home[0] ? home[1] : home[0];
-            if (want > nextBuf.length >> 1) nextBuf = new Uint8Array(size);
+            if (want > nextBuf.length >> 1) {
+              // A power of two, so that a run of slightly growing records can keep one.
+              nextBuf = big !== null && want <= big.length >> 1 ? big : new Uint8Array(2 ** Math.ceil(Math.log2(size)));
+              big = null;
+            }
           } else nextBuf = await pool!.buffer(size);
           nextBuf.set(cur.subarray(pos, len), 0);
           next = fill(nextBuf, rest);
@@ -165,6 +175,7 @@ export class CaptureReader {
           len = await next;
           next = null;
           if (pool) pool.release(cur);
+          else if (cur !== home![0] && cur !== home![1]) big = cur;
           cur = nextBuf;
           view = new DataView(cur.buffer, cur.byteOffset, cur.byteLength);
           base += pos;

@@ -109,6 +109,24 @@ test('read buffers in the module memory: sums in place agree, and the memory nev
   assert.equal(bufs[0].byteLength, 1 << 16, 'the read buffers are still attached');
 });
 
+test('a range copied into the scratch area leaves a read buffer loaded in place', () => {
+  const rnd = seededRandom(77);
+  const s = new PayloadSums();
+  const [buf] = s.readBuffers(1 << 16)!;
+  buf.set(randomBytes(buf.length, rnd));
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const other = randomBytes(3000, rnd);
+  s.load(buf, 0, buf.length);
+  const before = s.copies;
+  assert.equal(s.sum(buf, view, 100, 1600, 0), onesSum(buf, 100, 1600));
+  assert.equal(s.copies, before, 'in place: no copy');
+  assert.equal(s.sum(other, new DataView(other.buffer), 10, 2900, 0), onesSum(other, 10, 2900));
+  assert.equal(s.copies, before + 1, 'bytes elsewhere: one copy');
+  assert.equal(s.sum(buf, view, 2000, 3500, 0), onesSum(buf, 2000, 3500));
+  assert.equal(s.copies, before + 1, 'the read buffer is still summed in place');
+  s.unload();
+});
+
 test('flows metered from read buffers in the module memory equal flows from plain buffers', async () => {
   let files = 0;
   const copies = { inPlace: 0, copied: 0 };

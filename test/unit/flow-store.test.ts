@@ -174,3 +174,32 @@ test('the recent-flows cache answers only with the slot the table holds the flow
   }
   assert.ok(hits > 1000, `the cache is used (${hits} hits)`);
 });
+
+test('an IPv6 packet between two IPv4 packets of one flow leaves the cache entry alone', () => {
+  // IPv6 packets are not cached: the table's answer for one must not be filed under the
+  // entry of the IPv4 packet looked up before it.
+  const v6 = (host: number): Uint8Array => {
+    const b = new Uint8Array(14 + 40 + 8);
+    const v = new DataView(b.buffer);
+    v.setUint16(12, 0x86dd);
+    b[14] = 0x60;
+    v.setUint16(18, 8);
+    b[20] = 17;
+    b[21] = 64;
+    b.set([0x20, 0x01, 0x0d, 0xb8], 22);
+    b[37] = host;
+    b.set([0x20, 0x01, 0x0d, 0xb8], 38);
+    b[53] = 2;
+    v.setUint16(54, 6000);
+    v.setUint16(56, 53);
+    v.setUint16(58, 8);
+    return b;
+  };
+  const bb = new BatchBuilder();
+  [udp(1), v6(1), udp(1), udp(1)].forEach((p, k) => bb.add(p, { tsSec: 100, tsNsec: k * 1000 }));
+  const out: FlowRecord[] = [];
+  const a = new FlowAnalyzer((r) => out.push(r), { decode: decodePacket, ignoreChecksums: true });
+  a.addBatch(bb.batch);
+  a.flush();
+  assert.deepEqual(out.map((r) => `${r.origH} ${r.origPkts}`).sort(), ['10.0.0.1 3', '2001:db8::1 1']);
+});

@@ -196,4 +196,24 @@ test('readBuffers: packets land in the two given buffers, a larger one only whil
   assert.equal(k, 400);
   assert.ok(other.length > 0 && other.every((first) => first <= 100 && first > 80), `batches outside the given buffers start at packets ${other.join(', ')}`);
   assert.throws(() => new CaptureReader('t', new TrickleSource(bytes, 1), { readBuffers: [new Uint8Array(8), new Uint8Array(16)] }), /one size/);
+  const one = new Uint8Array(4096);
+  assert.throws(() => new CaptureReader('t', new TrickleSource(bytes, 1), { readBuffers: [one, one] }), /overlap/);
+  const wide = new ArrayBuffer(6144);
+  assert.throws(() => new CaptureReader('t', new TrickleSource(bytes, 1), { readBuffers: [new Uint8Array(wide, 0, 4096), new Uint8Array(wide, 2048, 4096)] }), /overlap/);
+});
+
+test('readBuffers: a run of records larger than half a buffer reuses one larger buffer', async () => {
+  const many = Array.from({ length: 300 }, (_, k) => ({ sec: 4000 + k, frac: k, data: Array.from({ length: k >= 100 && k < 200 ? 2500 + k : 70 }, (_, j) => (j * 5 + k) & 0xff) }));
+  const bytes = makePcap({ le: true, nanos: false, packets: many });
+  const whole = parseCaptureBytes(bytes).batch;
+  const reader = new CaptureReader('t', new TrickleSource(bytes, 3000), { readBuffers: [new Uint8Array(4096), new Uint8Array(4096)], batchSize: 16 });
+  const buffers = new Set<Uint8Array>();
+  let k = 0;
+  for await (const b of reader.batches()) {
+    buffers.add(b.data);
+    for (let i = 0; i < b.count; i++, k++) assert.deepEqual(b.packet(i), whole.packet(k));
+  }
+  assert.equal(k, 300);
+  // The two given buffers, and larger ones alternating with them or with each other.
+  assert.ok(buffers.size <= 4, `${buffers.size} distinct buffers`);
 });

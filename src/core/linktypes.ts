@@ -12,4 +12,6 @@ export const LinkType = {
   LINUX_SLL2: 276,
   PPP_HDLC: 50,
   C_HDLC: 104,
+  IEEE802_11: 105,
+  IEEE802_11_RADIOTAP: 127,
 } as const;

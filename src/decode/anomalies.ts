@@ -49,6 +49,11 @@ export const Anomaly = {
   too_many_layers: 39,
   ah_truncated: 40,
   mpls_pw_cw_truncated: 41,
+  fabricpath_truncated: 42,
+  vntag_truncated: 43,
+  pbb_truncated: 44,
+  ieee80211_truncated: 45,
+  radiotap_truncated: 46,
 } as const;
 export type AnomalyCode = (typeof Anomaly)[keyof typeof Anomaly];
 

@@ -43,6 +43,22 @@ import { VXLAN_HEADER_LENGTH } from '../protocols/vxlan.js';
 import { GENEVE_HEADER_LENGTH, geneveOptionsValid } from '../protocols/geneve.js';
 import { TZSP_HEADER_LENGTH, TZSP_VERSION, TzspEncapsulation, TzspTag } from '../protocols/tzsp.js';
 import { CISCO_METADATA_LENGTH } from '../protocols/cisco-metadata.js';
+import { FABRICPATH_HEADER_LENGTH } from '../protocols/fabricpath.js';
+import { VNTAG_LENGTH } from '../protocols/vntag.js';
+import { PBB_HEADER_LENGTH } from '../protocols/pbb.js';
+import {
+  IEEE80211_CONTROL_MIN_LENGTH,
+  IEEE80211_FCS_LENGTH,
+  IEEE80211_HEADER_LENGTH,
+  IEEE80211_TYPE_CONTROL,
+  IEEE80211_TYPE_DATA,
+  RADIOTAP_MIN_LENGTH,
+  ieee80211CarriesLlc,
+  ieee80211DataHeaderLength,
+  ieee80211Type,
+  radiotapHasFcs,
+  radiotapLength,
+} from '../protocols/ieee80211.js';
 import { warmupFrames } from './warmup.js';
 import { decodePlain } from './plain.js';
 
@@ -94,6 +110,11 @@ const S = {
   MPLS_PW_CW: 32,
   IP_BY_NIBBLE: 33, // IPv4 or IPv6 by the version nibble, else data
   DATA: 34,
+  FABRICPATH: 35, // an Ethernet frame whose EtherType is 0x8903: the outer header first
+  VNTAG: 36,
+  PBB: 37,
+  RADIOTAP: 38,
+  IEEE80211: 39,
 } as const;
 
 const EMPTY_PORTS: readonly number[] = [];
@@ -189,6 +210,12 @@ export function decodeLayers(batch: PacketBatch, i: number, rec: DecodeRecord, o
     case LinkType.C_HDLC:
       next = S.CHDLC;
       break;
+    case LinkType.IEEE802_11:
+      next = S.IEEE80211;
+      break;
+    case LinkType.IEEE802_11_RADIOTAP:
+      next = S.RADIOTAP;
+      break;
     default:
       next = S.DONE;
       anomaly = Anomaly.unknown_linktype;
@@ -211,6 +238,10 @@ export function decodeLayers(batch: PacketBatch, i: number, rec: DecodeRecord, o
           break;
         }
         const t = view.getUint16(off + 12);
+        if (t === EtherType.FABRICPATH) {
+          next = S.FABRICPATH;
+          break;
+        }
         types[n] = Layer.ETHERNET;
         starts[n] = off;
         off += ETHERNET_HEADER_LENGTH;
@@ -270,10 +301,90 @@ export function decodeLayers(batch: PacketBatch, i: number, rec: DecodeRecord, o
           case EtherType.PPP:
             next = S.PPP;
             break;
+          case EtherType.VNTAG:
+            next = S.VNTAG;
+            break;
+          case EtherType.PBB:
+            next = S.PBB;
+            break;
           default:
             next = S.DATA;
         }
         break;
+      case S.FABRICPATH: {
+        // As Zeek: the outer header and at least an Ethernet header after it.
+        if (avail < FABRICPATH_HEADER_LENGTH + ETHERNET_HEADER_LENGTH) {
+          anomaly = Anomaly.fabricpath_truncated;
+          next = S.DONE;
+          break;
+        }
+        types[n] = Layer.FABRICPATH;
+        starts[n] = off;
+        off += FABRICPATH_HEADER_LENGTH;
+        ends[n] = off;
+        infos[n] = view.getUint16(off - 2);
+        flagsArr[n++] = quoted;
+        next = S.ETHERNET;
+        break;
+      }
+      case S.VNTAG:
+      case S.PBB: {
+        // A tag that ends with the next EtherType (VN-Tag; 802.1ah's I-tag and customer addresses).
+        const vntag = next === S.VNTAG;
+        const len = vntag ? VNTAG_LENGTH : PBB_HEADER_LENGTH;
+        if (avail < len) {
+          anomaly = vntag ? Anomaly.vntag_truncated : Anomaly.pbb_truncated;
+          next = S.DONE;
+          break;
+        }
+        const t = view.getUint16(off + len - 2);
+        types[n] = vntag ? Layer.VNTAG : Layer.PBB;
+        starts[n] = off;
+        off += len;
+        ends[n] = off;
+        infos[n] = t;
+        flagsArr[n++] = quoted;
+        etype = t;
+        next = t >= ETHERTYPE_MIN ? afterEtherType(t) : S.DATA;
+        break;
+      }
+      case S.RADIOTAP: {
+        const len = avail >= RADIOTAP_MIN_LENGTH ? radiotapLength(data, off) : 0;
+        if (len < RADIOTAP_MIN_LENGTH || len > avail) {
+          anomaly = Anomaly.radiotap_truncated;
+          next = S.DONE;
+          break;
+        }
+        // The FCS is not part of what the frame carries.
+        if (radiotapHasFcs(data, view, off, len) && lim - (off + len) >= IEEE80211_FCS_LENGTH) lim -= IEEE80211_FCS_LENGTH;
+        types[n] = Layer.RADIOTAP;
+        starts[n] = off;
+        off += len;
+        ends[n] = off;
+        infos[n] = len;
+        flagsArr[n++] = quoted;
+        next = S.IEEE80211;
+        break;
+      }
+      case S.IEEE80211: {
+        const kind = avail >= 2 ? ieee80211Type(data, off) : -1;
+        const min = kind === IEEE80211_TYPE_CONTROL ? IEEE80211_CONTROL_MIN_LENGTH : IEEE80211_HEADER_LENGTH;
+        // Management and control frames are one layer to their end (tshark's `wlan`).
+        const hdr = kind === IEEE80211_TYPE_DATA ? ieee80211DataHeaderLength(data, off) : avail;
+        if (kind < 0 || avail < min || avail < hdr) {
+          anomaly = Anomaly.ieee80211_truncated;
+          next = S.DONE;
+          break;
+        }
+        types[n] = Layer.IEEE80211;
+        starts[n] = off;
+        off += hdr;
+        ends[n] = off;
+        infos[n] = data[off - hdr];
+        flagsArr[n++] = quoted;
+        next = kind === IEEE80211_TYPE_DATA ? (ieee80211CarriesLlc(data, off - hdr) ? S.LLC : S.DATA) : S.DONE;
+        break;
+      }
       case S.SLL:
       case S.SLL2: {
         const len = next === S.SLL ? SLL_HEADER_LENGTH : SLL2_HEADER_LENGTH;

@@ -9,6 +9,10 @@ import { ANOMALY_NAMES } from './anomalies.js';
 import { DecodeRecord, Layer, LayerFlag } from './record.js';
 import { formatEpoch, formatIpv4, formatIpv6, formatMac, hex } from './format-util.js';
 import { protocolPathString } from './protocol-path.js';
+import { fabricPathFtag, fabricPathTtl } from '../protocols/fabricpath.js';
+import { vntagDestinationVif, vntagSourceVif } from '../protocols/vntag.js';
+import { pbbIsid } from '../protocols/pbb.js';
+import { ieee80211Protected } from '../protocols/ieee80211.js';
 import {
   awsGwlbAttachmentId,
   awsGwlbEndpointId,
@@ -47,6 +51,21 @@ function layerJson(batch: PacketBatch, rec: DecodeRecord, k: number): Json {
       break;
     case Layer.CHDLC:
       Object.assign(o, { type: 'chdlc', protocol: hex(info, 4) });
+      break;
+    case Layer.FABRICPATH:
+      Object.assign(o, { type: 'cfp', src: formatMac(d, s + 6), dst: formatMac(d, s), ftag: fabricPathFtag(v, s), ttl: fabricPathTtl(d, s) });
+      break;
+    case Layer.VNTAG:
+      Object.assign(o, { type: 'vntag', dst_vif: vntagDestinationVif(v, s), src_vif: vntagSourceVif(v, s), ethertype: hex(info, 4) });
+      break;
+    case Layer.PBB:
+      Object.assign(o, { type: 'ieee8021ah', isid: pbbIsid(v, s), src: formatMac(d, s + 10), dst: formatMac(d, s + 4), ethertype: hex(info, 4) });
+      break;
+    case Layer.RADIOTAP:
+      Object.assign(o, { type: 'radiotap', length: info });
+      break;
+    case Layer.IEEE80211:
+      Object.assign(o, { type: 'wlan', frame_type: (info >>> 2) & 3, subtype: info >>> 4, protected: ieee80211Protected(d, s) });
       break;
     case Layer.VLAN:
       Object.assign(o, {

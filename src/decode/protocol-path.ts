@@ -13,14 +13,15 @@ export const PROTO_NAMES = [
   '', 'eth', 'ethertype', 'sll', 'null', 'ppp', 'chdlc', 'vlan', 'ieee8021ad', 'mpls',
   'pwethcw', 'pppoes', 'llc', 'arp', 'ip', 'ipv6', 'ipv6.hopopts', 'ipv6.routing', 'ipv6.fraghdr', 'ipv6.dstopts',
   'ah', 'tcp', 'udp', 'icmp', 'icmpv6', 'sctp', 'gre', 'erspan', 'vxlan', 'geneve',
-  'tzsp', 'cmd', 'data', 'raw',
+  'tzsp', 'cmd', 'data', 'raw', 'cfp', 'vntag', 'ieee8021ah', 'radiotap', 'wlan_radio', 'wlan',
 ] as const;
 
 export const ProtoName = {
   ETH: 1, ETHERTYPE: 2, SLL: 3, NULL: 4, PPP: 5, CHDLC: 6, VLAN: 7, IEEE8021AD: 8, MPLS: 9,
   PWETHCW: 10, PPPOES: 11, LLC: 12, ARP: 13, IP: 14, IPV6: 15, HOPOPTS: 16, ROUTING: 17, FRAGHDR: 18, DSTOPTS: 19,
   AH: 20, TCP: 21, UDP: 22, ICMP: 23, ICMPV6: 24, SCTP: 25, GRE: 26, ERSPAN: 27, VXLAN: 28, GENEVE: 29,
-  TZSP: 30, CMD: 31, DATA: 32, RAW: 33,
+  TZSP: 30, CMD: 31, DATA: 32, RAW: 33, CFP: 34, VNTAG: 35, IEEE8021AH: 36, RADIOTAP: 37, WLAN_RADIO: 38,
+  WLAN: 39,
 } as const;
 
 /** Longest possible path: two names per layer plus a link prefix. */
@@ -56,6 +57,23 @@ export function fillProtocolPath(batch: PacketBatch, i: number, rec: DecodeRecor
         break;
       case Layer.CHDLC:
         out[n++] = ProtoName.CHDLC;
+        break;
+      case Layer.FABRICPATH:
+        // tshark's Ethernet dissector hands the frame to FabricPath before its EtherType.
+        out[n++] = ProtoName.ETH;
+        out[n++] = ProtoName.CFP;
+        break;
+      case Layer.VNTAG:
+      case Layer.PBB:
+        out[n++] = types[k] === Layer.VNTAG ? ProtoName.VNTAG : ProtoName.IEEE8021AH;
+        if (info >= 0x600) out[n++] = ProtoName.ETHERTYPE;
+        break;
+      case Layer.RADIOTAP:
+        out[n++] = ProtoName.RADIOTAP;
+        out[n++] = ProtoName.WLAN_RADIO;
+        break;
+      case Layer.IEEE80211:
+        out[n++] = ProtoName.WLAN;
         break;
       case Layer.VLAN:
         out[n++] = rec.layerFlags[k] & LayerFlag.SERVICE_TAG ? ProtoName.IEEE8021AD : ProtoName.VLAN;

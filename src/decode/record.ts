@@ -28,6 +28,9 @@ export const Layer = {
   CISCO_METADATA: 14, // Cisco MetaData (SGT) shim, ethertype 0x8909 (seen inside GRE)
   MPLS_PW_CW: 15, // MPLS pseudowire control word (4 bytes of zero-nibble header before Ethernet)
   CHDLC: 16, // Cisco HDLC header (LINKTYPE_C_HDLC): address, control, EtherType
+  FABRICPATH: 17, // Cisco FabricPath outer header (16 bytes, outer addresses included); an Ethernet frame follows
+  VNTAG: 18, // Cisco VN-Tag (4 bytes) and the next EtherType
+  PBB: 19, // IEEE 802.1ah I-tag, customer addresses and EtherType (18 bytes)
   // transport
   TCP: 20,
   UDP: 21,
@@ -40,6 +43,9 @@ export const Layer = {
   VXLAN: 32,
   GENEVE: 33,
   TZSP: 34,
+  // wireless link layers
+  RADIOTAP: 35, // radiotap header (monitor mode metadata)
+  IEEE80211: 36, // 802.11 MAC header; management and control frames: the whole frame
   // anything after the last decoded layer
   DATA: 40,
 } as const;

@@ -9,6 +9,7 @@ import type { PacketBatch } from '../core/batch.js';
 import { ANOMALY_NAMES } from './anomalies.js';
 import { DecodeRecord, Layer, LayerFlag } from './record.js';
 import { formatIpv4, formatIpv6, formatMac, hex } from './format-util.js';
+import { ieee80211Protected } from '../protocols/ieee80211.js';
 import { erspanDirectionAt, erspanSessionIdAt, greKeyAt, greSequenceAt, vniAt } from './tunnels.js';
 
 const TCP_FLAG_CHARS: Array<[number, string]> = [
@@ -45,6 +46,24 @@ const ICMPV6_NAMES: Record<number, string> = {
   135: 'neighbor solicitation',
   136: 'neighbor advertisement',
 };
+
+/** 802.11 frame names as tcpdump prints them, by type (0 management, 1 control) and subtype. */
+const IEEE80211_NAMES: ReadonlyArray<Record<number, string>> = [
+  { 0: 'Assoc Request', 1: 'Assoc Response', 2: 'ReAssoc Request', 3: 'ReAssoc Response', 4: 'Probe Request', 5: 'Probe Response', 8: 'Beacon', 9: 'ATIM', 10: 'Disassociation', 11: 'Authentication', 12: 'DeAuthentication', 13: 'Action' },
+  { 8: 'BAR', 9: 'BA', 10: 'Power Save-Poll', 11: 'Request-To-Send', 12: 'Clear-To-Send', 13: 'Acknowledgment', 14: 'CF-End' },
+];
+
+function ieee80211Name(fc: number, isProtected: boolean): string {
+  const type = (fc >>> 2) & 3;
+  const subtype = fc >>> 4;
+  if (type === 2) return `${subtype & 8 ? 'QoS ' : ''}${subtype & 4 ? 'Null' : 'Data'}${isProtected ? ' (protected)' : ''}`;
+  return IEEE80211_NAMES[type]?.[subtype] ?? `type ${type} subtype ${subtype}`;
+}
+
+/** Layers that only tag an Ethernet frame and end with the next EtherType. */
+function isTag(type: number): boolean {
+  return type === Layer.VLAN || type === Layer.VNTAG || type === Layer.PBB;
+}
 
 function timeOfDay(batch: PacketBatch, i: number): string {
   const sec = batch.tsSec[i];
@@ -95,14 +114,23 @@ export function formatTextLine(batch: PacketBatch, i: number, rec: DecodeRecord)
     }
     switch (t) {
       case Layer.ETHERNET: {
-        const et = rec.layerInfo[k];
-        if (k === rec.layerCount - 1 || rec.layerType[k + 1] === Layer.DATA) {
+        // Nothing decoded after the frame's tags: the frame itself is the summary.
+        let last = k;
+        while (last + 1 < rec.layerCount && isTag(rec.layerType[last + 1])) last++;
+        const et = rec.layerInfo[last];
+        if (last === rec.layerCount - 1 || rec.layerType[last + 1] === Layer.DATA) {
           out += `${formatMac(d, s + 6)} > ${formatMac(d, s)}, ${et >= 0x600 ? `ethertype ${hex(et, 4)}` : '802.3'}, length ${rec.end - s}`;
         }
         break;
       }
+      case Layer.IEEE80211:
+        if (k === rec.layerCount - 1 || rec.layerType[k + 1] === Layer.DATA) out += `802.11 ${ieee80211Name(d[s], ieee80211Protected(d, s))}, length ${rec.end - s}`;
+        break;
       case Layer.LLC:
-        out += `LLC, dsap 0x${d[s].toString(16).padStart(2, '0')}, ssap 0x${d[s + 1].toString(16).padStart(2, '0')}, length ${rec.end - s}`;
+        // SNAP carrying a protocol decoded next: that protocol is the summary, as in tcpdump.
+        if (k === rec.layerCount - 1 || rec.layerType[k + 1] === Layer.DATA) {
+          out += `LLC, dsap 0x${d[s].toString(16).padStart(2, '0')}, ssap 0x${d[s + 1].toString(16).padStart(2, '0')}, length ${rec.end - s}`;
+        }
         break;
       case Layer.MPLS:
         out += `MPLS (label ${v.getUint32(s) >>> 12}, tc ${(d[s + 2] >>> 1) & 7}${d[s + 2] & 1 ? ', [S]' : ''}, ttl ${d[s + 3]}) `;

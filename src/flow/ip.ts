@@ -174,7 +174,8 @@ export function parseIp(data: Uint8Array, view: DataView, off: number, capEnd: n
       return;
     }
     const plen = view.getUint16(off + 4);
-    ip.totalLen = plen === 0 ? cap : 40 + plen;
+    // Unlike IPv4's TSO rule, Zeek reads an IPv6 payload length of 0 as it is (no jumbograms).
+    ip.totalLen = 40 + plen;
     ip.src = off + 8;
     ip.dst = off + 24;
     if (wireLeft < ip.totalLen) {

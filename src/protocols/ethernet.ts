@@ -35,6 +35,9 @@ export const EtherType = {
   QINQ: 0x88a8,
   ERSPAN_II: 0x88be, // also ERSPAN type I (no GRE sequence number)
   CISCO_METADATA: 0x8909,
+  FABRICPATH: 0x8903, // Cisco FabricPath MAC-in-MAC (fabricpath.ts)
+  VNTAG: 0x8926, // Cisco VN-Tag (vntag.ts)
+  PBB: 0x88e7, // IEEE 802.1ah backbone service instance tag (pbb.ts)
   QINQ_9100: 0x9100,
   ERSPAN_III: 0x22eb,
 } as const;

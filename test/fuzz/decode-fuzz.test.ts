@@ -27,8 +27,8 @@ const corpus = corpusDir();
 
 const ITERATIONS = 1_500_000; // two decodes each
 const TAIL = 512;
-const LINKTYPES = [0, 1, 9, 50, 101, 104, 108, 113, 228, 229, 276];
-const MAGIC_WORDS = [0x0000, 0xffff, 0x0800, 0x86dd, 0x8100, 0x88a8, 0x9100, 0x8847, 0x8864, 0x6558, 0x88be, 0x22eb, 0x8909, 0x12b5, 0x17c1, 0x9090, 0x0006, 0x0011, 0x2f00, 0x4500, 0x6000, 0x0001];
+const LINKTYPES = [0, 1, 9, 50, 101, 104, 105, 108, 113, 127, 228, 229, 276];
+const MAGIC_WORDS = [0x0000, 0xffff, 0x0800, 0x86dd, 0x8100, 0x88a8, 0x9100, 0x8847, 0x8864, 0x6558, 0x88be, 0x22eb, 0x8909, 0x12b5, 0x17c1, 0x9090, 0x8903, 0x8926, 0x88e7, 0x0006, 0x0011, 0x2f00, 0x4500, 0x6000, 0x0001];
 
 interface Seed {
   bytes: Uint8Array;
@@ -38,6 +38,8 @@ interface Seed {
 function loadSeeds(): Seed[] {
   const seeds: Seed[] = [];
   const files = walkFiles(fixture('decode'), /\.pcap(ng)?$/);
+  // Zeek's traces add the link layers only they have (802.11, FabricPath, VN-Tag, 802.1ah).
+  walkFiles(fixture('flow', 'zeek', 'Traces'), /\.pcap(ng)?$/, files);
   if (corpus !== null) walkFiles(path.join(corpus, 'tcpdump'), /\.pcap(ng)?$/, files);
   for (const f of files) {
     let loaded;

@@ -311,80 +311,18 @@ export function decodeLayers(batch: PacketBatch, i: number, rec: DecodeRecord, o
             next = S.DATA;
         }
         break;
-      case S.FABRICPATH: {
-        // As Zeek: the outer header and at least an Ethernet header after it.
-        if (avail < FABRICPATH_HEADER_LENGTH + ETHERNET_HEADER_LENGTH) {
-          anomaly = Anomaly.fabricpath_truncated;
-          next = S.DONE;
-          break;
-        }
-        types[n] = Layer.FABRICPATH;
-        starts[n] = off;
-        off += FABRICPATH_HEADER_LENGTH;
-        ends[n] = off;
-        infos[n] = view.getUint16(off - 2);
-        flagsArr[n++] = quoted;
-        next = S.ETHERNET;
-        break;
-      }
+      case S.FABRICPATH:
       case S.VNTAG:
-      case S.PBB: {
-        // A tag that ends with the next EtherType (VN-Tag; 802.1ah's I-tag and customer addresses).
-        const vntag = next === S.VNTAG;
-        const len = vntag ? VNTAG_LENGTH : PBB_HEADER_LENGTH;
-        if (avail < len) {
-          anomaly = vntag ? Anomaly.vntag_truncated : Anomaly.pbb_truncated;
-          next = S.DONE;
-          break;
-        }
-        const t = view.getUint16(off + len - 2);
-        types[n] = vntag ? Layer.VNTAG : Layer.PBB;
-        starts[n] = off;
-        off += len;
-        ends[n] = off;
-        infos[n] = t;
-        flagsArr[n++] = quoted;
-        etype = t;
-        next = t >= ETHERTYPE_MIN ? afterEtherType(t) : S.DATA;
+      case S.PBB:
+      case S.RADIOTAP:
+      case S.IEEE80211:
+        n = decodeRareLink(next, data, view, off, lim, quoted, rec, n);
+        off = rare.off;
+        lim = rare.lim;
+        next = rare.next;
+        if (rare.anomaly !== 0) anomaly = rare.anomaly;
+        if (rare.etype >= 0) etype = rare.etype;
         break;
-      }
-      case S.RADIOTAP: {
-        const len = avail >= RADIOTAP_MIN_LENGTH ? radiotapLength(data, off) : 0;
-        if (len < RADIOTAP_MIN_LENGTH || len > avail) {
-          anomaly = Anomaly.radiotap_truncated;
-          next = S.DONE;
-          break;
-        }
-        // The FCS is not part of what the frame carries.
-        if (radiotapHasFcs(data, view, off, len) && lim - (off + len) >= IEEE80211_FCS_LENGTH) lim -= IEEE80211_FCS_LENGTH;
-        types[n] = Layer.RADIOTAP;
-        starts[n] = off;
-        off += len;
-        ends[n] = off;
-        infos[n] = len;
-        flagsArr[n++] = quoted;
-        next = S.IEEE80211;
-        break;
-      }
-      case S.IEEE80211: {
-        const kind = avail >= 2 ? ieee80211Type(data, off) : -1;
-        const min = kind === IEEE80211_TYPE_CONTROL ? IEEE80211_CONTROL_MIN_LENGTH : IEEE80211_HEADER_LENGTH;
-        // Management and control frames are one layer to their end (tshark's `wlan`).
-        const hdr = kind === IEEE80211_TYPE_DATA ? ieee80211DataHeaderLength(data, off) : avail;
-        if (kind < 0 || avail < min || avail < hdr) {
-          anomaly = Anomaly.ieee80211_truncated;
-          next = S.DONE;
-          break;
-        }
-        types[n] = Layer.IEEE80211;
-        starts[n] = off;
-        off += hdr;
-        ends[n] = off;
-        infos[n] = data[off - hdr];
-        flagsArr[n++] = quoted;
-        next = kind === IEEE80211_TYPE_DATA ? (ieee80211CarriesLlc(data, off - hdr) ? S.LLC : S.DATA) : S.DONE;
-        break;
-      }
       case S.SLL:
       case S.SLL2: {
         const len = next === S.SLL ? SLL_HEADER_LENGTH : SLL2_HEADER_LENGTH;
@@ -1185,6 +1123,86 @@ export function decodeLayers(batch: PacketBatch, i: number, rec: DecodeRecord, o
   }
   rec.layerCount = n;
   rec.anomaly = anomaly;
+}
+
+/** What decodeRareLink hands back to the decoder loop (etype -1: unchanged). */
+const rare = { off: 0, lim: 0, next: 0, anomaly: 0, etype: -1 };
+
+/**
+ * The link layers few captures have (FabricPath, VN-Tag, 802.1ah, radiotap, 802.11), out of
+ * the decoder loop: inside it they made every Ethernet packet measurably slower. Records at
+ * most one layer at `n`; returns the new layer count and leaves the rest in `rare`.
+ */
+function decodeRareLink(state: number, data: Uint8Array, view: DataView, off: number, lim: number, quoted: number, rec: DecodeRecord, n: number): number {
+  const avail = lim - off;
+  rare.anomaly = 0;
+  rare.etype = -1;
+  rare.next = S.DONE;
+  rare.lim = lim;
+  rare.off = off;
+  let type: number;
+  let len: number;
+  let info: number;
+  switch (state) {
+    case S.FABRICPATH:
+      // As Zeek: the outer header and at least an Ethernet header after it.
+      if (avail < FABRICPATH_HEADER_LENGTH + ETHERNET_HEADER_LENGTH) {
+        rare.anomaly = Anomaly.fabricpath_truncated;
+        return n;
+      }
+      type = Layer.FABRICPATH;
+      len = FABRICPATH_HEADER_LENGTH;
+      info = view.getUint16(off + len - 2);
+      rare.next = S.ETHERNET;
+      break;
+    case S.VNTAG:
+    case S.PBB: {
+      // A tag that ends with the next EtherType (VN-Tag; 802.1ah's I-tag and customer addresses).
+      const vntag = state === S.VNTAG;
+      len = vntag ? VNTAG_LENGTH : PBB_HEADER_LENGTH;
+      if (avail < len) {
+        rare.anomaly = vntag ? Anomaly.vntag_truncated : Anomaly.pbb_truncated;
+        return n;
+      }
+      type = vntag ? Layer.VNTAG : Layer.PBB;
+      info = view.getUint16(off + len - 2);
+      rare.etype = info;
+      rare.next = info >= ETHERTYPE_MIN ? afterEtherType(info) : S.DATA;
+      break;
+    }
+    case S.RADIOTAP:
+      len = avail >= RADIOTAP_MIN_LENGTH ? radiotapLength(data, off) : 0;
+      if (len < RADIOTAP_MIN_LENGTH || len > avail) {
+        rare.anomaly = Anomaly.radiotap_truncated;
+        return n;
+      }
+      // The FCS is not part of what the frame carries.
+      if (radiotapHasFcs(data, view, off, len) && lim - (off + len) >= IEEE80211_FCS_LENGTH) rare.lim = lim - IEEE80211_FCS_LENGTH;
+      type = Layer.RADIOTAP;
+      info = len;
+      rare.next = S.IEEE80211;
+      break;
+    default: {
+      // S.IEEE80211. Management and control frames are one layer to their end (tshark's `wlan`).
+      const kind = avail >= 2 ? ieee80211Type(data, off) : -1;
+      const min = kind === IEEE80211_TYPE_CONTROL ? IEEE80211_CONTROL_MIN_LENGTH : IEEE80211_HEADER_LENGTH;
+      len = kind === IEEE80211_TYPE_DATA ? ieee80211DataHeaderLength(data, off) : avail;
+      if (kind < 0 || avail < min || avail < len) {
+        rare.anomaly = Anomaly.ieee80211_truncated;
+        return n;
+      }
+      type = Layer.IEEE80211;
+      info = data[off];
+      if (kind === IEEE80211_TYPE_DATA) rare.next = ieee80211CarriesLlc(data, off) ? S.LLC : S.DATA;
+    }
+  }
+  rec.layerType[n] = type;
+  rec.layerStart[n] = off;
+  rec.layerEnd[n] = off + len;
+  rec.layerInfo[n] = info;
+  rec.layerFlags[n] = quoted;
+  rare.off = off + len;
+  return n + 1;
 }
 
 /**

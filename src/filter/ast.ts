@@ -97,6 +97,8 @@ export function normalize(n: Node): string {
     case 'other': {
       const pre = n.proto && n.proto !== 'default' ? `${n.proto === 'link' ? 'ether' : n.proto} ` : '';
       if (n.what === 'byte') return `byte ${n.num} ${n.op} ${n.num2}`;
+      // 802.11 frame-control tests keep the names as written (their qualifier is ignored).
+      if (n.what === 'wlan') return `wlan ${n.arg}`;
       const arg = n.num !== undefined ? ` ${n.num}` : n.arg !== undefined ? ` ${n.arg}` : '';
       return `${pre}${n.what}${arg}`;
     }

@@ -8,7 +8,7 @@ import { FilterSyntaxError } from './errors.js';
 import { CodeGen } from './gencode.js';
 import { type Bool, TRUE, balance } from './ir.js';
 import { compileSource, emitSource, type MatchFn } from './jit.js';
-import { initLink, LINKS } from './linklayer.js';
+import { initLink, LINKS, onVarUse } from './linklayer.js';
 import { parseFilter } from './parser.js';
 import { canAccept, simplify, usesRegisters } from './unsat.js';
 
@@ -50,7 +50,13 @@ export function compilePredicate(expr: string, linktype: number, opts: CompileOp
   const state = initLink(linktype, opts.nullLittleEndian ?? true);
   if (!ast) return { pred: TRUE, normalized: '' };
   const gen = new CodeGen(state, opts.netmask ?? 0);
-  let pred = balance(gen.gen(ast));
+  let pred: Bool;
+  try {
+    // finish() resolves leaves of the balanced tree (see CodeGen.finish).
+    pred = balance(gen.finish(balance(gen.gen(ast))));
+  } finally {
+    onVarUse(null);
+  }
   const optimize = opts.optimize !== false && !gen.noOptimize;
   // libpcap never reaches "rejects all packets" through geneve's register code (see unsat.ts).
   const mayReject = optimize && !usesRegisters(pred);

@@ -27,6 +27,32 @@ const ARTH_PREC: Record<string, number> = { '|': 1, '&': 2, '<<': 3, '>>': 3, '+
 
 interface Parsed { node: Node; q: Qual }
 
+// ---- 802.11 names: grammar.y's ieee80211_* tables (libpcap 1.10) -------------------------
+const FC0_TYPE_MASK = 0x0c, FC0_SUBTYPE_MASK = 0xf0, FC1_DIR_MASK = 0x03;
+const WLAN_TYPES: Record<string, number> = { data: 0x08, mgt: 0x00, management: 0x00, ctl: 0x04, control: 0x04 };
+const WLAN_MGT: Record<string, number> = {
+  assocreq: 0x00, 'assoc-req': 0x00, assocresp: 0x10, 'assoc-resp': 0x10, reassocreq: 0x20, 'reassoc-req': 0x20,
+  reassocresp: 0x30, 'reassoc-resp': 0x30, probereq: 0x40, 'probe-req': 0x40, proberesp: 0x50, 'probe-resp': 0x50,
+  beacon: 0x80, atim: 0x90, disassoc: 0xa0, disassociation: 0xa0, auth: 0xb0, authentication: 0xb0,
+  deauth: 0xc0, deauthentication: 0xc0,
+};
+const WLAN_CTL: Record<string, number> = {
+  // `bar`/`ba` come from newer libpcap (1.10 rejects them), accepted like `vxlan`.
+  bar: 0x80, ba: 0x90, 'ps-poll': 0xa0, rts: 0xb0, cts: 0xc0, ack: 0xd0, 'cf-end': 0xe0, 'cf-end-ack': 0xf0,
+};
+const WLAN_DATA: Record<string, number> = {
+  data: 0x00, 'data-cf-ack': 0x10, 'data-cf-poll': 0x20, 'data-cf-ack-poll': 0x30, null: 0x40, 'cf-ack': 0x50,
+  'cf-poll': 0x60, 'cf-ack-poll': 0x70, 'qos-data': 0x80, 'qos-data-cf-ack': 0x90, 'qos-data-cf-poll': 0xa0,
+  'qos-data-cf-ack-poll': 0xb0, qos: 0xc0, 'qos-cf-poll': 0xe0, 'qos-cf-ack-poll': 0xf0,
+};
+/** ieee80211_type_subtypes: searched in this order by `subtype NAME`. */
+const WLAN_SUBTYPES: [number, Record<string, number>][] = [[0x00, WLAN_MGT], [0x04, WLAN_CTL], [0x08, WLAN_DATA]];
+const WLAN_DIRS: Record<string, number> = { nods: 0, tods: 1, fromds: 2, dstods: 3 };
+/** str2tok: case-insensitive (pcap_strcasecmp). */
+const str2tok = (s: string, table: Record<string, number>): number | undefined =>
+  Object.hasOwn(table, s.toLowerCase()) ? table[s.toLowerCase()] : undefined;
+const hex2 = (v: number): string => (v >>> 0).toString(16).padStart(2, '0');
+
 class Parser {
   private p = 0;
   private furthest: FilterSyntaxError | null = null;
@@ -295,10 +321,71 @@ class Parser {
       const what = this.toks[this.p++]!.text;
       return { k: 'other', what, proto, pos };
     }
-    if (this.isKw('type') || this.isKw('subtype') || this.isKw('dir')) {
-      throw new FilterSyntaxError(`802.11 link-layer types supported only on 802.11`, this.t.pos);
-    }
+    if (this.isKw('type') || this.isKw('subtype') || this.isKw('dir')) return this.p80211(pos);
     return null;
+  }
+
+  /**
+   * grammar.y's p80211: `type T [subtype S]`, `subtype S`, `dir D`. Values are frame-control
+   * bits as on the wire (`type 8` is data, `subtype 0x80` QoS); names come from its tables.
+   * The node carries the value and the mask of gen_p80211_type (mask 3: gen_p80211_fcdir).
+   */
+  private p80211(pos: number): Node {
+    const kw = this.toks[this.p++]!.text;
+    const node = (num: number, mask: number, arg: string): Node => ({ k: 'other', what: 'wlan', num, num2: mask, arg, pos });
+    if (kw === 'dir') {
+      const t = this.t;
+      if (t.kind === 'NUM') {
+        this.p++;
+        // Stricter than 1.10 (as newer libpcap): a direction above 3 can never match.
+        if (t.value > FC1_DIR_MASK) throw new FilterSyntaxError(`invalid 802.11 direction value ${t.value}`, t.pos);
+        return node(t.value, FC1_DIR_MASK, `dir ${t.value}`);
+      }
+      if (t.kind !== 'ID') this.fail();
+      this.p++;
+      const d = WLAN_DIRS[t.text.toLowerCase()];
+      if (d === undefined) throw new FilterSyntaxError('unknown 802.11 direction', t.pos);
+      return node(d, FC1_DIR_MASK, `dir ${t.text}`);
+    }
+    if (kw === 'subtype') {
+      // type_subtype: a name only, looked up in the management, control, data tables in turn.
+      const t = this.t;
+      if (t.kind !== 'ID') this.fail();
+      this.p++;
+      for (const [type, table] of WLAN_SUBTYPES) {
+        const v = str2tok(t.text, table);
+        if (v !== undefined) return node(v | type, FC0_TYPE_MASK | FC0_SUBTYPE_MASK, `subtype ${t.text}`);
+      }
+      throw new FilterSyntaxError('unknown 802.11 type name', t.pos);
+    }
+    const t = this.t;
+    let type: number;
+    if (t.kind === 'NUM') {
+      if ((t.value & ~FC0_TYPE_MASK) !== 0) throw new FilterSyntaxError(`invalid 802.11 type value 0x${hex2(t.value)}`, t.pos);
+      type = t.value;
+    } else if (t.kind === 'ID') {
+      const v = str2tok(t.text, WLAN_TYPES);
+      if (v === undefined) throw new FilterSyntaxError(`unknown 802.11 type name "${t.text}"`, t.pos);
+      type = v;
+    } else this.fail();
+    this.p++;
+    if (!this.isKw('subtype')) return node(type, FC0_TYPE_MASK, `type ${t.raw}`);
+    this.p++;
+    const st = this.t;
+    let sub: number;
+    if (st.kind === 'NUM') {
+      if ((st.value & ~FC0_SUBTYPE_MASK) !== 0) throw new FilterSyntaxError(`invalid 802.11 subtype value 0x${hex2(st.value)}`, st.pos);
+      sub = st.value;
+    } else if (st.kind === 'ID') {
+      // The subtype name is looked up in the table of the type just given ($<i>-1).
+      const table = WLAN_SUBTYPES.find(([ty]) => ty === type);
+      if (!table) throw new FilterSyntaxError('unknown 802.11 type', st.pos);
+      const v = str2tok(st.text, table[1]);
+      if (v === undefined) throw new FilterSyntaxError(`unknown 802.11 subtype name "${st.text}"`, st.pos);
+      sub = v;
+    } else this.fail();
+    this.p++;
+    return node(type | sub, FC0_TYPE_MASK | FC0_SUBTYPE_MASK, `type ${t.raw} subtype ${st.raw}`);
   }
 
   /** arth relop arth | arth irelop arth */

@@ -142,3 +142,87 @@ export function generate(count: number, seed: number, voc: Vocabulary, ethernet:
   while (out.size < count && guard++ < count * 20) out.add(expr(chance(0.3) ? 1 : chance(0.5) ? 2 : 3));
   return [...out];
 }
+
+/**
+ * The 802.11 frames' network layer seen as Ethernet packets (for `vocabulary`): data frames
+ * whose LLC/SNAP header carries an Ethertype, with or without a radiotap header in front.
+ */
+export function wlanAsEthernet(batches: PacketBatch[], radiotap: boolean): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const b of batches) {
+    for (let i = 0; i < b.count; i++) {
+      const d = b.data.subarray(b.offset[i]!, b.offset[i]! + b.caplen[i]!);
+      const h = radiotap ? (d.length >= 4 ? d[2]! | (d[3]! << 8) : d.length) : 0;
+      if (d.length < h + 24 || (d[h]! & 0x0c) !== 0x08) continue;
+      const llc = h + 24 + (d[h]! & 0x80 ? 2 : 0);
+      if (d.length < llc + 8 || d[llc] !== 0xaa || d[llc + 1] !== 0xaa) continue;
+      const e = new Uint8Array(12 + d.length - (llc + 6));
+      e.set(d.subarray(llc + 6), 12);
+      out.push(e);
+    }
+  }
+  return out;
+}
+
+/**
+ * Expressions for 802.11 captures: the frame-control tests (`wlan type/subtype/dir`, names and
+ * numbers, with and without a protocol qualifier), protocols found through the LLC/SNAP header,
+ * hosts, nets, ports and loads through the per-packet payload offset, `llc`, `vlan`, radiotap
+ * loads, and combinations of all of these with negations.
+ */
+export function generateWlan(count: number, seed: number, voc: Vocabulary, radiotap: boolean): string[] {
+  const r = rng(seed);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+  const chance = (p: number) => r() < p;
+  const v4 = voc.v4.length ? voc.v4 : ['10.0.0.1'];
+  const v6 = voc.v6.length ? voc.v6 : ['2001:db8::1'];
+  const ports = [...voc.ports, 53, 80, 443, 5353];
+  const dir = () => pick(['', '', 'src ', 'dst ', 'src or dst ']);
+  const q = () => pick(['wlan ', 'wlan ', '', 'ether ', 'ip ', 'tcp ']);
+  const fc = (): string => pick([
+    () => `${q()}type ${pick(['mgt', 'management', 'ctl', 'control', 'data', 'DATA', '0', '4', '8', '0xc'])}`,
+    () => `${q()}type mgt subtype ${pick(['assoc-req', 'assocresp', 'probe-req', 'probe-resp', 'beacon', 'atim', 'disassoc', 'auth', 'deauth', 'Beacon'])}`,
+    () => `${q()}type ctl subtype ${pick(['ps-poll', 'rts', 'cts', 'ack', 'cf-end', 'cf-end-ack', '0xd0', '0xc0'])}`,
+    () => `${q()}type data subtype ${pick(['data', 'null', 'qos-data', 'qos', 'cf-ack', 'qos-cf-poll', '0x80', '0x00', '0x40'])}`,
+    () => `${q()}type ${pick(['0', '4', '8'])} subtype ${pick(['0', '0x80', '0xd0', '0xc0', '0x40'])}`,
+    () => `${q()}subtype ${pick(['beacon', 'probe-req', 'probe-resp', 'auth', 'assoc-req', 'assoc-resp', 'disassoc', 'deauth', 'cts', 'ack', 'rts', 'qos-data', 'data', 'null', 'qos', 'QoS-Data'])}`,
+    () => `${q()}dir ${pick(['nods', 'tods', 'fromds', 'dstods', 'FromDS', '0', '1', '2', '3'])}`,
+  ])();
+  const load = (): string => {
+    const p = pick(['ip', 'ip6', 'tcp', 'udp', 'icmp', 'link', 'ether', ...(radiotap ? ['radio', 'radio'] : [])]);
+    const size = pick([1, 1, 2, 4]);
+    const o = pick([0, 1, 2, 3, 4, 6, 8, 9, 12, 16, 20, 24, 26, 30, 40]);
+    return size === 1 && chance(0.5) ? `${p}[${o}]` : `${p}[${o}:${size}]`;
+  };
+  const prim = (): string => pick<() => string>([
+    fc, fc, fc,
+    () => pick(['ip', 'ip6', 'arp', 'rarp', 'tcp', 'udp', 'icmp', 'icmp6', 'sctp', 'igmp', 'esp', 'stp', 'ipx', 'iso', 'atalk', 'aarp', 'decnet', 'netbeui', 'pppoed', 'isis', 'clnp', 'lat', 'llc']),
+    () => `llc ${pick(['i', 's', 'u', 'rr', 'ui', 'xid', 'test'])}`,
+    () => `${pick(['ether proto', 'link proto'])} ${pick(['0x0800', '0x86dd', '0x0806', '0x888e', '0x8100', '\\ip', '\\ip6', '\\arp', '6', '0xaa'])}`,
+    () => `${pick(['', 'ip '])}${dir()}host ${pick(v4)}`,
+    () => `${pick(['', 'ip6 '])}${dir()}host ${pick(v6)}`,
+    () => `${dir()}net ${pick(v4).split('.').slice(0, 2).join('.')}.0.0/16`,
+    () => `${pick(['', 'tcp ', 'udp '])}${dir()}port ${pick(ports)}`,
+    () => `${pick(['', 'tcp ', 'udp '])}portrange ${pick([1, 53, 1000])}-${pick([5353, 62000, 65535])}`,
+    () => `${pick(['ip proto', 'ip6 proto', 'proto'])} ${pick(['6', '17', '58', '\\udp', '\\tcp'])}`,
+    () => `${pick(['ip', 'ip6'])} multicast`,
+    () => 'ip broadcast',
+    () => `${load()} ${pick(['=', '!=', '>', '<'])} ${pick([0, 1, 2, 8, 0x11, 0x45, 0x60, 0x88, 0xaa, 255])}`,
+    () => `${load()} & ${pick(['0x0c', '0x80', '0x03', '0xf0', '0x20'])} != 0`,
+    () => `${pick(['less', 'greater'])} ${pick([30, 60, 100, 200])}`,
+    () => `vlan${chance(0.5) ? ` ${pick([1, 5, 100])}` : ''}${chance(0.5) ? ' and ip' : ''}`,
+    () => `udp[${pick([0, 2])}:2] = ${pick(ports)}`,
+  ])();
+  const expr = (depth: number): string => {
+    const k = r();
+    if (depth <= 0 || k < 0.35) return prim();
+    if (k < 0.5) return `not ${depth > 1 && chance(0.5) ? `(${expr(depth - 1)})` : prim()}`;
+    const op = pick(['and', 'or', '&&', '||']);
+    const left = expr(depth - 1), right = expr(depth - 1);
+    return chance(0.4) ? `(${left}) ${op} (${right})` : `${left} ${op} ${right}`;
+  };
+  const out = new Set<string>();
+  let guard = 0;
+  while (out.size < count && guard++ < count * 20) out.add(expr(chance(0.4) ? 0 : chance(0.5) ? 1 : 2));
+  return [...out];
+}

@@ -2,7 +2,7 @@
  * The filter compiler against libpcap's own answers, kept as files (no tcpdump needed):
  * FILTERS.tsv (tcpdump 4.99.3 counts), libpcap's filter_apply.tsv (per-packet verdicts),
  * filter_reject.tsv (must be rejected) and filter_accept.jsonl (must compile).
- * Link types the compiler does not read (802.11, MTP2, ARCnet, DSA...) are counted as out
+ * Link types the compiler does not read (MTP2, ARCnet, DSA, PPI...) are counted as out
  * of scope, never as passes.
  */
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { FIXTURES } from './filter-tcpdump.js';
 
 const DLT_NAMES: Record<string, number> = {
   EN10MB: 1, LINUX_SLL: 113, LINUX_SLL2: 276, NULL: 0, LOOP: 108, RAW: 101, IPV4: 228, IPV6: 229, PPP: 9,
-  PPP_SERIAL: 50, PPP_ETHER: 51, C_HDLC: 104,
+  PPP_SERIAL: 50, PPP_ETHER: 51, C_HDLC: 104, IEEE802_11: 105, IEEE802_11_RADIO: 127,
 };
 
 function tsv(file: string): string[][] {
@@ -107,10 +107,13 @@ test('libpcap filter_reject.tsv: every expression for a supported link type is r
   assert.deepEqual(accepted, []);
 });
 
+/** The message of FilterSyntaxErrors for features left out on a supported link type. */
+const UNSUPPORTED_HERE = / on 802\.11.* is not supported by the filter compiler$/;
+
 test('libpcap filter_accept.jsonl: every expression for a supported link type compiles', () => {
   const lines = fs.readFileSync(path.join(FIXTURES, 'libpcap', 'filter_accept.jsonl'), 'utf8').split('\n').filter(Boolean);
   const failed: string[] = [];
-  let ok = 0, outOfScope = 0;
+  let ok = 0, outOfScope = 0, leftOut = 0;
   for (const line of lines) {
     const r = JSON.parse(line) as { label: string; DLT: string; expr: string; netmask: string | null; optimize: number; linuxext: string };
     const lt = DLT_NAMES[r.DLT];
@@ -121,9 +124,12 @@ test('libpcap filter_accept.jsonl: every expression for a supported link type co
       compileFilter(r.expr, lt, { netmask: r.netmask ? ipv4(r.netmask) : UNKNOWN_NETMASK, optimize: r.optimize !== 0 });
       ok++;
     } catch (e) {
+      // What the compiler leaves out on a link type it otherwise reads (802.11 MAC addresses,
+      // broadcast/multicast, vxlan behind radiotap) is refused with this message: out of scope.
+      if (UNSUPPORTED_HERE.test((e as Error).message)) { leftOut++; continue; }
       failed.push(`${r.label}\t${r.DLT}\t${r.expr}\t${(e as Error).message}`);
     }
   }
-  console.log(`filter_accept.jsonl: ${ok} accepted, ${failed.length} rejected, ${outOfScope} out of scope`);
+  console.log(`filter_accept.jsonl: ${ok} accepted, ${failed.length} rejected, ${outOfScope} out of scope, ${leftOut} left out on 802.11 (README "Not supported")`);
   assert.deepEqual(failed, []);
 });

@@ -170,3 +170,82 @@ export function corpusDir(): string | null {
 
 /** The project's own fixtures directory (tests run from the repository root). */
 export const FIXTURES = path.resolve(process.cwd(), 'test', 'fixtures', 'filter');
+
+/**
+ * 802.11 captures the corpus lacks, made from the 802.11 frames it has (so that tcpdump judges
+ * every path of libpcap's per-packet offset code): for LINKTYPE 105, every frame without its
+ * radiotap header, QoS data frames also as plain data frames, and truncated copies; for
+ * LINKTYPE 127, the same frames behind radiotap headers with and without TSFT, with the flags
+ * field present or not, with the DATAPAD flag (Atheros padding inserted after the 802.11
+ * header, as libpcap rounds the payload offset up to a multiple of 4), with an extension
+ * presence word (libpcap then ignores DATAPAD), and truncated at every interesting length.
+ */
+export function synthesizeWlan(plain: Capture[], radiotap: Capture[]): Capture[] {
+  const mpdus: Uint8Array[] = [];
+  const frames = (c: Capture, strip: boolean) => {
+    for (let i = 0; i < c.batch.count; i++) {
+      const p = c.batch.packet(i);
+      if (c.batch.caplen[i] !== c.batch.wirelen[i]) continue;
+      const h = strip ? (p.length >= 4 ? p[2]! | (p[3]! << 8) : p.length) : 0;
+      if (p.length >= h + 24) mpdus.push(p.slice(h));
+    }
+  };
+  for (const c of plain) frames(c, false);
+  for (const c of radiotap) frames(c, true);
+  // QoS data frames (type data, subtype bit 0x80) again without their QoS control field.
+  for (const m of [...mpdus]) {
+    if ((m[0]! & 0x8c) === 0x88 && m.length >= 26) {
+      const n = new Uint8Array(m.length - 2);
+      n.set(m.subarray(0, 24));
+      n.set(m.subarray(26), 24);
+      n[0] = m[0]! & ~0x80;
+      mpdus.push(n);
+    }
+  }
+  const isData = (m: Uint8Array) => (m[0]! & 0x0c) === 0x08;
+  const hdrLen = (m: Uint8Array) => (isData(m) && (m[0]! & 0x80) ? 26 : 24);
+  const out105: Uint8Array[] = [...mpdus];
+  const out127: Uint8Array[] = [];
+  // Radiotap variants: [present word, header bytes after the presence word(s), DATAPAD byte index or -1].
+  const le32 = (v: number) => Uint8Array.of(v & 255, (v >>> 8) & 255, (v >>> 16) & 255, v >>> 24);
+  const variants: { present: number[]; body: number[]; pad: boolean }[] = [
+    { present: [0], body: [], pad: false }, // nothing but the 8-byte header
+    { present: [0x02], body: [0x20, 0], pad: true }, // flags, DATAPAD, length 10
+    { present: [0x02], body: [0x20], pad: true }, // flags, DATAPAD, length 9
+    { present: [0x02], body: [0x10, 0, 0, 0], pad: false }, // flags without DATAPAD (FCS bit)
+    { present: [0x03], body: [1, 2, 3, 4, 5, 6, 7, 8, 0x20, 0], pad: true }, // TSFT + flags with DATAPAD
+    { present: [0x03], body: [1, 2, 3, 4, 5, 6, 7, 8, 0x00, 0x20], pad: false }, // TSFT + flags, DATAPAD clear
+    { present: [0x80000003, 0], body: [1, 2, 3, 4, 5, 6, 7, 8, 0x20, 0x20], pad: false }, // extension word: ignored
+    { present: [0x01], body: [0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20], pad: false }, // TSFT only
+  ];
+  mpdus.forEach((m, i) => {
+    for (const [k, v] of variants.entries()) {
+      if ((i + k) % 2 === 1 && !isData(m)) continue; // fewer copies of management/control frames
+      const head: number[] = [0, 0, 0, 0];
+      for (const w of v.present) head.push(...le32(w));
+      head.push(...v.body);
+      const rtlen = head.length;
+      head[2] = rtlen & 255; head[3] = rtlen >> 8;
+      const hl = hdrLen(m);
+      // libpcap's rounding is of the payload offset (radiotap length included).
+      const padTo = v.pad && isData(m) ? ((rtlen + hl + 3) & ~3) - (rtlen + hl) : 0;
+      const p = new Uint8Array(rtlen + m.length + padTo);
+      p.set(head);
+      p.set(m.subarray(0, hl), rtlen);
+      p.set(m.subarray(hl), rtlen + hl + padTo);
+      out127.push(p);
+    }
+  });
+  const truncate = (list: Uint8Array[], cuts: number[]) => list.filter((_, i) => i % 7 === 0).flatMap((p) => cuts.map((n) => p.subarray(0, Math.min(n, p.length))));
+  const t105 = truncate(out105, [1, 2, 23, 24, 25, 26, 27, 30, 31, 32, 33, 34, 40, 45]);
+  const t127 = truncate(out127, [1, 2, 3, 4, 5, 7, 8, 9, 10, 16, 17, 18, 20, 30, 33, 34, 36, 40, 44, 50, 60, 70]);
+  const build = (list: Uint8Array[], trunc: Uint8Array[], linktype: number, name: string): Capture => {
+    let bytes = 0;
+    for (const p of [...list, ...trunc]) bytes += p.length;
+    const builder = new BatchBuilder(list.length + trunc.length + 1, bytes + 1);
+    for (const p of list) builder.add(p, { wirelen: p.length, linktype });
+    for (const p of trunc) builder.add(p, { wirelen: p.length + 100, linktype });
+    return writeMarked(builder.batch, linktype, name);
+  };
+  return [build(out105, t105, 105, 'wlan-synth-105'), build(out127, t127, 127, 'wlan-synth-127')];
+}

@@ -56,7 +56,10 @@ import {
   ieee80211CarriesLlc,
   ieee80211DataHeaderLength,
   ieee80211Type,
-  radiotapHasFcs,
+  RADIOTAP_FLAG_DATAPAD,
+  RADIOTAP_FLAG_FCS,
+  ieee80211Version,
+  radiotapFlags,
   radiotapLength,
 } from '../protocols/ieee80211.js';
 import { warmupFrames } from './warmup.js';
@@ -316,7 +319,7 @@ export function decodeLayers(batch: PacketBatch, i: number, rec: DecodeRecord, o
       case S.PBB:
       case S.RADIOTAP:
       case S.IEEE80211:
-        n = decodeRareLink(next, data, view, off, lim, quoted, rec, n);
+        n = decodeRareLink(next, data, view, off, lim, start + batch.wirelen[i], quoted, rec, n);
         off = rare.off;
         lim = rare.lim;
         next = rare.next;
@@ -1127,13 +1130,15 @@ export function decodeLayers(batch: PacketBatch, i: number, rec: DecodeRecord, o
 
 /** What decodeRareLink hands back to the decoder loop (etype -1: unchanged). */
 const rare = { off: 0, lim: 0, next: 0, anomaly: 0, etype: -1 };
+/** Set by a radiotap header whose DATAPAD flag is set, for the 802.11 header that follows it. */
+let radiotapPad = false;
 
 /**
  * The link layers few captures have (FabricPath, VN-Tag, 802.1ah, radiotap, 802.11), out of
  * the decoder loop: inside it they made every Ethernet packet measurably slower. Records at
  * most one layer at `n`; returns the new layer count and leaves the rest in `rare`.
  */
-function decodeRareLink(state: number, data: Uint8Array, view: DataView, off: number, lim: number, quoted: number, rec: DecodeRecord, n: number): number {
+function decodeRareLink(state: number, data: Uint8Array, view: DataView, off: number, lim: number, wireEnd: number, quoted: number, rec: DecodeRecord, n: number): number {
   const avail = lim - off;
   rare.anomaly = 0;
   rare.etype = -1;
@@ -1147,8 +1152,14 @@ function decodeRareLink(state: number, data: Uint8Array, view: DataView, off: nu
     case S.FABRICPATH:
       // As Zeek: the outer header and at least an Ethernet header after it.
       if (avail < FABRICPATH_HEADER_LENGTH + ETHERNET_HEADER_LENGTH) {
+        // The outer Ethernet header is whole (the decoder saw its EtherType): keep it.
+        rec.layerType[n] = Layer.ETHERNET;
+        rec.layerStart[n] = off;
+        rec.layerEnd[n] = off + ETHERNET_HEADER_LENGTH;
+        rec.layerInfo[n] = EtherType.FABRICPATH;
+        rec.layerFlags[n] = quoted;
         rare.anomaly = Anomaly.fabricpath_truncated;
-        return n;
+        return n + 1;
       }
       type = Layer.FABRICPATH;
       len = FABRICPATH_HEADER_LENGTH;
@@ -1167,33 +1178,47 @@ function decodeRareLink(state: number, data: Uint8Array, view: DataView, off: nu
       type = vntag ? Layer.VNTAG : Layer.PBB;
       info = view.getUint16(off + len - 2);
       rare.etype = info;
-      rare.next = info >= ETHERTYPE_MIN ? afterEtherType(info) : S.DATA;
+      if (info >= ETHERTYPE_MIN) rare.next = afterEtherType(info);
+      else if (vntag && info <= 1500) {
+        // An 802.3 length after VN-Tag, as after a VLAN tag: it bounds the LLC frame (tshark too).
+        if (off + len + info < lim) rare.lim = off + len + info;
+        rare.next = S.LLC;
+      } else rare.next = S.DATA;
       break;
     }
     case S.RADIOTAP:
       len = avail >= RADIOTAP_MIN_LENGTH ? radiotapLength(data, off) : 0;
       if (len < RADIOTAP_MIN_LENGTH || len > avail) {
         rare.anomaly = Anomaly.radiotap_truncated;
+        radiotapPad = false;
         return n;
       }
-      // The FCS is not part of what the frame carries.
-      if (radiotapHasFcs(data, view, off, len) && lim - (off + len) >= IEEE80211_FCS_LENGTH) rare.lim = lim - IEEE80211_FCS_LENGTH;
+      const flags = radiotapFlags(data, view, off, len);
+      // The FCS is not part of what the frame carries; a snap length may have cut it already.
+      if (flags & RADIOTAP_FLAG_FCS) rare.lim = Math.max(off + len, Math.min(lim, wireEnd - IEEE80211_FCS_LENGTH));
+      radiotapPad = (flags & RADIOTAP_FLAG_DATAPAD) !== 0;
       type = Layer.RADIOTAP;
       info = len;
       rare.next = S.IEEE80211;
       break;
     default: {
-      // S.IEEE80211. Management and control frames are one layer to their end (tshark's `wlan`).
+      // S.IEEE80211. Management and control frames, and frames of an unknown protocol version,
+      // are one layer to their end (tshark's `wlan`).
+      const pad = radiotapPad;
+      radiotapPad = false;
       const kind = avail >= 2 ? ieee80211Type(data, off) : -1;
       const min = kind === IEEE80211_TYPE_CONTROL ? IEEE80211_CONTROL_MIN_LENGTH : IEEE80211_HEADER_LENGTH;
-      len = kind === IEEE80211_TYPE_DATA ? ieee80211DataHeaderLength(data, off) : avail;
+      const decoded = kind === IEEE80211_TYPE_DATA && ieee80211Version(data, off) === 0;
+      len = decoded ? ieee80211DataHeaderLength(data, off) : avail;
+      // Atheros pads the header to a multiple of 4 (radiotap DATAPAD), as tshark and tcpdump read it.
+      if (decoded && pad) len = (len + 3) & ~3;
       if (kind < 0 || avail < min || avail < len) {
         rare.anomaly = Anomaly.ieee80211_truncated;
         return n;
       }
       type = Layer.IEEE80211;
       info = data[off];
-      if (kind === IEEE80211_TYPE_DATA) rare.next = ieee80211CarriesLlc(data, off) ? S.LLC : S.DATA;
+      if (decoded) rare.next = ieee80211CarriesLlc(data, off) ? S.LLC : S.DATA;
     }
   }
   rec.layerType[n] = type;

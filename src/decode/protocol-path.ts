@@ -64,9 +64,14 @@ export function fillProtocolPath(batch: PacketBatch, i: number, rec: DecodeRecor
         out[n++] = ProtoName.CFP;
         break;
       case Layer.VNTAG:
-      case Layer.PBB:
-        out[n++] = types[k] === Layer.VNTAG ? ProtoName.VNTAG : ProtoName.IEEE8021AH;
+        out[n++] = ProtoName.VNTAG;
         if (info >= 0x600) out[n++] = ProtoName.ETHERTYPE;
+        break;
+      case Layer.PBB:
+        // tshark's 802.1ad dissector takes an I-tag that follows a service tag as its own.
+        if (k > 0 && types[k - 1] === Layer.VLAN && rec.layerFlags[k - 1] & LayerFlag.SERVICE_TAG) break;
+        out[n++] = ProtoName.IEEE8021AH;
+        out[n++] = ProtoName.ETHERTYPE;
         break;
       case Layer.RADIOTAP:
         out[n++] = ProtoName.RADIOTAP;

@@ -15,7 +15,7 @@
  * Radiotap: version (0), pad, length of the whole radiotap header (2, little-endian), then
  * 32-bit present bitmaps (bit 31: another follows) and the fields, each aligned to its size.
  * Field 0 is the TSF timer (8 bytes), field 1 the flags byte, whose bit 0x10 says the frame
- * ends with its 4-byte FCS.
+ * ends with its 4-byte FCS and bit 0x20 that the 802.11 header is padded to a multiple of 4.
  */
 export const IEEE80211_TYPE_MANAGEMENT = 0;
 export const IEEE80211_TYPE_CONTROL = 1;
@@ -26,10 +26,15 @@ export const IEEE80211_HEADER_LENGTH = 24;
 export const IEEE80211_CONTROL_MIN_LENGTH = 10;
 export const RADIOTAP_MIN_LENGTH = 8;
 export const RADIOTAP_FLAG_FCS = 0x10;
+/** The 802.11 header is padded to a multiple of 4 bytes (Atheros). */
+export const RADIOTAP_FLAG_DATAPAD = 0x20;
 export const IEEE80211_FCS_LENGTH = 4;
 
 export function ieee80211Type(data: Uint8Array, off: number): number {
   return (data[off] >>> 2) & 3;
+}
+export function ieee80211Version(data: Uint8Array, off: number): number {
+  return data[off] & 3;
 }
 export function ieee80211Subtype(data: Uint8Array, off: number): number {
   return data[off] >>> 4;
@@ -66,16 +71,16 @@ export function radiotapLength(data: Uint8Array, off: number): number {
   return data[off + 2] | (data[off + 3] << 8);
 }
 
-/** Whether the radiotap flags field says the frame ends with its FCS (0 when absent). */
-export function radiotapHasFcs(data: Uint8Array, view: DataView, off: number, len: number): boolean {
+/** The radiotap flags byte (FCS at the end, DATAPAD...), or 0 when the header has none. */
+export function radiotapFlags(data: Uint8Array, view: DataView, off: number, len: number): number {
   const present = view.getUint32(off + 4, true);
-  if ((present & 2) === 0) return false;
+  if ((present & 2) === 0) return 0;
   let p = off + 4;
   while (view.getUint32(p, true) & 0x80000000) {
     p += 4;
-    if (p + 4 > off + len) return false;
+    if (p + 4 > off + len) return 0;
   }
   p += 4;
   if (present & 1) p = off + ((p - off + 7) & ~7) + 8;
-  return p < off + len && (data[p] & RADIOTAP_FLAG_FCS) !== 0;
+  return p < off + len ? data[p] : 0;
 }

@@ -252,3 +252,53 @@ test('GRE with RFC 1701 routing entries', () => {
   const bad = decode(h(ETH('0800'), '4500 0030 0000 0000 40 2f 0000 0a000001 0a000002', '4000 0800 00000000', '0800 00 40 0a000003'));
   assert.equal(bad.rec.anomaly, Anomaly.gre_bad_routing);
 });
+
+// 802.11 QoS data header (26 bytes: to-DS, QoS control) and LLC/SNAP carrying IPv4.
+const WLAN_QOS = '8801 0000 000000000002 000000000001 000000000003 0000 0000';
+const SNAP_IPV4 = 'aaaa03 000000 0800';
+
+test('802.11 data frame (LINKTYPE 105) and behind radiotap: wlan:llc:ip:udp', () => {
+  assert.equal(decode(h(WLAN_QOS, SNAP_IPV4, IPV4_UDP), LinkType.IEEE802_11).path, 'wlan:llc:ip:udp:data');
+  const rt = decode(h('00000800 00000000', WLAN_QOS, SNAP_IPV4, IPV4_UDP), LinkType.IEEE802_11_RADIOTAP);
+  assert.equal(rt.path, 'radiotap:wlan_radio:wlan:llc:ip:udp:data');
+  // A protected frame's body is data; a management frame is one layer to its end.
+  assert.equal(decode(h('8841', WLAN_QOS.slice(4), 'deadbeef'), LinkType.IEEE802_11).path, 'wlan:data');
+  assert.equal(decode(h('8000 0000', '00'.repeat(30)), LinkType.IEEE802_11).path, 'wlan');
+  // Protocol version 1 is not 802.11 as we know it: one opaque layer, as tshark shows it.
+  assert.equal(decode(h('8901', WLAN_QOS.slice(4), SNAP_IPV4, IPV4_UDP), LinkType.IEEE802_11).path, 'wlan');
+});
+
+test('radiotap DATAPAD pads the 802.11 header to 4 bytes; the FCS is cut only where it was captured', () => {
+  // present: flags (bit 1); flags byte 0x20 (DATAPAD), then 3 bytes to the 12-byte header.
+  const padded = decode(h('00000c00 02000000 20000000', WLAN_QOS, '0000', SNAP_IPV4, IPV4_UDP), LinkType.IEEE802_11_RADIOTAP);
+  assert.equal(padded.path, 'radiotap:wlan_radio:wlan:llc:ip:udp:data');
+  assert.equal(padded.field('udp.dstport'), '53');
+  // flags 0x10: the frame ends with a 4-byte FCS.
+  const withFcs = h('00000c00 02000000 10000000', WLAN_QOS, SNAP_IPV4, IPV4_UDP, 'aabbccdd');
+  const whole = decode(withFcs, LinkType.IEEE802_11_RADIOTAP);
+  assert.equal(whole.field('ip.len'), '32');
+  assert.equal(whole.rec.payloadLength, 4, 'the FCS is not UDP payload');
+  // Snapped before the FCS: nothing more is cut.
+  const bb = new BatchBuilder(2, 4096);
+  bb.add(withFcs.subarray(0, withFcs.length - 4), { linktype: LinkType.IEEE802_11_RADIOTAP, wirelen: withFcs.length });
+  const rec = new DecodeRecord();
+  decodePacket(bb.batch, 0, rec);
+  assert.equal(rec.anomaly, Anomaly.none);
+  assert.equal(rec.payloadLength, 4);
+});
+
+test('FabricPath, VN-Tag and 802.1ah as tshark names them', () => {
+  const inner = ETH('0800') + IPV4_UDP;
+  assert.equal(decode(h('000000000012 000000000011 8903 0401', inner)).path, 'eth:cfp:eth:ethertype:ip:udp:data');
+  assert.equal(decode(h(ETH('8926'), '80010002 0800', IPV4_UDP)).path, 'eth:ethertype:vntag:ethertype:ip:udp:data');
+  // A length after VN-Tag bounds an LLC frame, as after a VLAN tag.
+  assert.equal(decode(h(ETH('8926'), '80010002 0006', '424203 000000', '00'.repeat(20))).path, 'eth:ethertype:vntag:llc:data');
+  const isid = '00000064 000000000022 000000000021';
+  assert.equal(decode(h(ETH('8100'), '0fd3 88e7', isid, '0800', IPV4_UDP)).path, 'eth:ethertype:vlan:ethertype:ieee8021ah:ethertype:ip:udp:data');
+  // After an 802.1ad service tag (the standard B-tag), tshark counts the I-tag in ieee8021ad.
+  assert.equal(decode(h(ETH('88a8'), '0fd3 88e7', isid, '0800', IPV4_UDP)).path, 'eth:ethertype:ieee8021ad:ethertype:ip:udp:data');
+  // A FabricPath frame too short for its inner Ethernet header keeps its outer one.
+  const cut = decode(h('000000000012 000000000011 8903 0401', '000000000002'));
+  assert.equal(cut.path, 'eth:ethertype');
+  assert.equal(cut.rec.anomaly, Anomaly.fabricpath_truncated);
+});

@@ -11,7 +11,7 @@ import { LinkType } from '../core/linktypes.js';
 import { ACTION_NAMES, ACTION_TYPES } from '../components/actions/index.js';
 import { SOURCE_TYPES } from '../components/sources/index.js';
 import { TARGET_TYPES } from '../components/targets/index.js';
-import { compileFilter } from '../filter/index.js';
+import { compileFilter, SUPPORTED_LINKTYPES } from '../filter/index.js';
 import { checkKeys, isObj, num, Problems, str, type Obj } from './problems.js';
 
 export class ConfigError extends TapwireError {
@@ -52,12 +52,22 @@ export interface BrokerConfig {
 const TOP_KEYS = ['sources', 'filters', 'sessions', 'targets', 'match', 'metrics', 'user', 'workers'] as const;
 const SESSION_KEYS = ['number', 'name', 'sources', 'filter', 'actions', 'targets'] as const;
 
+/**
+ * An expression must compile for at least one link type a source may deliver (`type data` is
+ * 802.11 only, `ether host` is not for 802.11); each source's link type is checked when its
+ * packets arrive. The Ethernet error is the one reported.
+ */
 function checkExpression(expr: string, at: string, p: Problems): void {
-  try {
-    compileFilter(expr, LinkType.ETHERNET);
-  } catch (e) {
-    p.add(at, `bad tcpdump expression '${expr}': ${(e as Error).message}`);
+  let ethernetError: Error | null = null;
+  for (const linktype of [LinkType.ETHERNET, ...SUPPORTED_LINKTYPES.filter((l) => l !== LinkType.ETHERNET)]) {
+    try {
+      compileFilter(expr, linktype);
+      return;
+    } catch (e) {
+      ethernetError ??= e as Error;
+    }
   }
+  p.add(at, `bad tcpdump expression '${expr}': ${ethernetError!.message}`);
 }
 
 function parseListen(v: unknown, at: string, p: Problems): { host: string; port: number } | null {

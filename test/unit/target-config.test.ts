@@ -1,9 +1,10 @@
-/** Target config validation: every problem at once, each with its path; good configs pass. */
+/** Config validation (targets, session filters): every problem at once, each with its path; good configs pass. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TARGET_TYPES } from '../../src/components/targets/index.js';
 import { parseEndpoint } from '../../src/components/targets/config.js';
 import { Problems } from '../../src/pipeline/problems.js';
+import { validateConfig } from '../../src/pipeline/config.js';
 
 function problems(type: string, o: Record<string, unknown>): string[] {
   const p = new Problems();
@@ -70,4 +71,17 @@ test('endpoints: host:port, [v6]:port, bare v6 with a default port', () => {
   assert.deepEqual(parseEndpoint('2001:db8::5', 4789), { host: '2001:db8::5', port: 4789 });
   assert.deepEqual(parseEndpoint('tool', 6081), { host: 'tool', port: 6081 });
   assert.equal(typeof parseEndpoint(':80'), 'string');
+});
+
+test('a session filter is checked against every link type a source may deliver', () => {
+  const config = (filter: string): unknown => ({
+    sources: { mon: { type: 'pcap_file', path: 'wifi.pcap' } },
+    sessions: [{ number: 10, sources: ['mon'], filter, targets: ['out'] }],
+    targets: { out: { type: 'pcap_file', path: 'out.pcap' } },
+  });
+  // 802.11 only, and Ethernet only: both can be right for some source.
+  assert.doesNotThrow(() => validateConfig(config('wlan type data'), 'tapwire.yaml'));
+  assert.doesNotThrow(() => validateConfig(config('ether host 00:11:22:33:44:55'), 'tapwire.yaml'));
+  // Wrong for every link type: the Ethernet error is reported.
+  assert.throws(() => validateConfig(config('tcp port'), 'tapwire.yaml'), /sessions\[0\]\.filter: bad tcpdump expression 'tcp port'/);
 });

@@ -21,7 +21,9 @@ export const FILTER_HELP = `Usage:
 --explain with an EXPRESSION (tcpdump / pcap-filter syntax) prints the normalised
 expression (every qualifier written out, grouping made explicit) and the JavaScript the
 filter compiles to. --linktype is a LINKTYPE_* number (default 1, Ethernet; also 0 NULL,
-9 PPP, 101 RAW, 104 C_HDLC, 108 LOOP, 113 SLL, 228 IPV4, 229 IPV6, 276 SLL2).
+9 PPP, 101 RAW, 104 C_HDLC, 105 IEEE802_11, 108 LOOP, 113 SLL, 127 IEEE802_11_RADIOTAP,
+228 IPV4, 229 IPV6, 276 SLL2). On 802.11, 'wlan type data', 'wlan subtype beacon' and
+'wlan dir fromds' test the frame control field.
 
 --rules FILE reads an AWS VPC Traffic Mirroring style rule set (JSON):
   {"monitored": ["10.0.0.0/16"],

@@ -12,7 +12,7 @@ import { protocolPathString } from './protocol-path.js';
 import { fabricPathFtag, fabricPathTtl } from '../protocols/fabricpath.js';
 import { vntagDestinationVif, vntagSourceVif } from '../protocols/vntag.js';
 import { pbbIsid } from '../protocols/pbb.js';
-import { ieee80211Protected } from '../protocols/ieee80211.js';
+import { ieee80211Protected, ieee80211Subtype, ieee80211Type } from '../protocols/ieee80211.js';
 import {
   awsGwlbAttachmentId,
   awsGwlbEndpointId,
@@ -65,7 +65,7 @@ function layerJson(batch: PacketBatch, rec: DecodeRecord, k: number): Json {
       Object.assign(o, { type: 'radiotap', length: info });
       break;
     case Layer.IEEE80211:
-      Object.assign(o, { type: 'wlan', frame_type: (info >>> 2) & 3, subtype: info >>> 4, protected: ieee80211Protected(d, s) });
+      Object.assign(o, { type: 'wlan', frame_type: ieee80211Type(d, s), subtype: ieee80211Subtype(d, s), protected: ieee80211Protected(d, s) });
       break;
     case Layer.VLAN:
       Object.assign(o, {

@@ -9,7 +9,7 @@ import type { PacketBatch } from '../core/batch.js';
 import { ANOMALY_NAMES } from './anomalies.js';
 import { DecodeRecord, Layer, LayerFlag } from './record.js';
 import { formatIpv4, formatIpv6, formatMac, hex } from './format-util.js';
-import { ieee80211Protected } from '../protocols/ieee80211.js';
+import { ieee80211Protected, ieee80211Subtype, ieee80211Type } from '../protocols/ieee80211.js';
 import { erspanDirectionAt, erspanSessionIdAt, greKeyAt, greSequenceAt, vniAt } from './tunnels.js';
 
 const TCP_FLAG_CHARS: Array<[number, string]> = [
@@ -53,11 +53,17 @@ const IEEE80211_NAMES: ReadonlyArray<Record<number, string>> = [
   { 8: 'BAR', 9: 'BA', 10: 'Power Save-Poll', 11: 'Request-To-Send', 12: 'Clear-To-Send', 13: 'Acknowledgment', 14: 'CF-End' },
 ];
 
-function ieee80211Name(fc: number, isProtected: boolean): string {
-  const type = (fc >>> 2) & 3;
-  const subtype = fc >>> 4;
-  if (type === 2) return `${subtype & 8 ? 'QoS ' : ''}${subtype & 4 ? 'Null' : 'Data'}${isProtected ? ' (protected)' : ''}`;
+/** The name of the 802.11 frame whose header starts at `off`. */
+function ieee80211Name(d: Uint8Array, off: number): string {
+  const type = ieee80211Type(d, off);
+  const subtype = ieee80211Subtype(d, off);
+  if (type === 2) return `${subtype & 8 ? 'QoS ' : ''}${subtype & 4 ? 'Null' : 'Data'}${ieee80211Protected(d, off) ? ' (protected)' : ''}`;
   return IEEE80211_NAMES[type]?.[subtype] ?? `type ${type} subtype ${subtype}`;
+}
+
+/** Nothing is decoded after layer k: it is the last, or only undecoded data follows. */
+function lastDecoded(rec: DecodeRecord, k: number): boolean {
+  return k === rec.layerCount - 1 || rec.layerType[k + 1] === Layer.DATA;
 }
 
 /** Layers that only tag an Ethernet frame and end with the next EtherType. */
@@ -118,17 +124,17 @@ export function formatTextLine(batch: PacketBatch, i: number, rec: DecodeRecord)
         let last = k;
         while (last + 1 < rec.layerCount && isTag(rec.layerType[last + 1])) last++;
         const et = rec.layerInfo[last];
-        if (last === rec.layerCount - 1 || rec.layerType[last + 1] === Layer.DATA) {
+        if (lastDecoded(rec, last)) {
           out += `${formatMac(d, s + 6)} > ${formatMac(d, s)}, ${et >= 0x600 ? `ethertype ${hex(et, 4)}` : '802.3'}, length ${rec.end - s}`;
         }
         break;
       }
       case Layer.IEEE80211:
-        if (k === rec.layerCount - 1 || rec.layerType[k + 1] === Layer.DATA) out += `802.11 ${ieee80211Name(d[s], ieee80211Protected(d, s))}, length ${rec.end - s}`;
+        if (lastDecoded(rec, k)) out += `802.11 ${ieee80211Name(d, s)}, length ${rec.end - s}`;
         break;
       case Layer.LLC:
         // SNAP carrying a protocol decoded next: that protocol is the summary, as in tcpdump.
-        if (k === rec.layerCount - 1 || rec.layerType[k + 1] === Layer.DATA) {
+        if (lastDecoded(rec, k)) {
           out += `LLC, dsap 0x${d[s].toString(16).padStart(2, '0')}, ssap 0x${d[s + 1].toString(16).padStart(2, '0')}, length ${rec.end - s}`;
         }
         break;
@@ -195,8 +201,7 @@ export function formatTextLine(batch: PacketBatch, i: number, rec: DecodeRecord)
         src += `.${v.getUint16(s)}`;
         dst += `.${v.getUint16(s + 2)}`;
         const ulen = v.getUint16(s + 4);
-        const inner = k + 1 < rec.layerCount && rec.layerType[k + 1] !== Layer.DATA;
-        flushIp(inner ? '' : `UDP, length ${Math.max(0, ulen - 8)}`);
+        flushIp(lastDecoded(rec, k) ? `UDP, length ${Math.max(0, ulen - 8)}` : '');
         break;
       }
       case Layer.SCTP:
